@@ -1,0 +1,45 @@
+# lib.sh: shared helpers for the image builds. Source it; do not run it.
+
+FIREDRILL_CACHE=${FIREDRILL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/firedrill}
+LOG_DIR=$FIREDRILL_CACHE/logs
+BIN_DIR=$FIREDRILL_CACHE/bin
+mkdir -p "$LOG_DIR" "$BIN_DIR"
+
+# step NAME CMD... runs CMD with its output in $LOG_DIR/NAME.log and prints
+# one line with the duration. On failure it names the step and its log.
+step() {
+	local name=$1 start rc
+	shift
+	start=$(date +%s.%N)
+	printf '  %-28s ' "$name"
+	set +e
+	("$@") >"$LOG_DIR/$name.log" 2>&1
+	rc=$?
+	set -e
+	local took
+	took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1fs", e-s}')
+	if ((rc != 0)); then
+		echo "FAILED after $took"
+		echo "images: step $name failed (exit $rc); log: $LOG_DIR/$name.log" >&2
+		tail -n 25 "$LOG_DIR/$name.log" >&2
+		exit 1
+	fi
+	echo "$(tail -n 1 "$LOG_DIR/$name.log" | cut -c1-60) ($took)"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# hash_of FILE|DIR... prints a short content hash of the given paths.
+hash_of() {
+	find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | awk '{print $1}' | sha256sum | cut -c1-12
+}
+
+# restricted_host reports whether the capability bounding set lacks
+# CAP_SYS_RESOURCE (bit 24), which decides whether the in-node runc shim is baked in.
+restricted_host() {
+	local capbnd
+	capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+	(((16#$capbnd & (1 << 24)) == 0))
+}
+
+module_dir() { go mod download -json "$1" | jq -r .Dir; }
