@@ -1,0 +1,240 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cmd"
+)
+
+// DefaultName is the kind cluster name drills use unless told otherwise.
+const DefaultName = "firedrill"
+
+// Kind creates, reuses and deletes a kind cluster.
+type Kind struct {
+	name       string
+	configPath string
+	nodeImage  string
+	airgap     bool
+	kubeconfig string
+	logDir     string
+	retain     bool
+	readyWait  time.Duration
+	portOffset int32
+	progress   progress
+	provider   *kindcluster.Provider
+}
+
+// Option configures a Kind cluster.
+type Option func(*Kind)
+
+// WithName sets the kind cluster name (default DefaultName).
+func WithName(name string) Option { return func(k *Kind) { k.name = name } }
+
+// WithConfig sets the kind config file (default: kind-config.yaml found in
+// the working directory or a parent).
+func WithConfig(path string) Option { return func(k *Kind) { k.configPath = path } }
+
+// WithNodeImage forces a node image and skips the image choice.
+func WithNodeImage(image string) Option { return func(k *Kind) { k.nodeImage = image } }
+
+// WithAirgap makes the offline-built node image the only choice.
+func WithAirgap(airgap bool) Option { return func(k *Kind) { k.airgap = airgap } }
+
+// WithKubeconfig sets the dedicated kubeconfig file (default in CacheDir).
+func WithKubeconfig(path string) Option { return func(k *Kind) { k.kubeconfig = path } }
+
+// WithLogDir sets where cluster logs go when create fails.
+func WithLogDir(dir string) Option { return func(k *Kind) { k.logDir = dir } }
+
+// WithRetainOnFailure keeps a cluster whose create failed, for debugging.
+func WithRetainOnFailure(retain bool) Option { return func(k *Kind) { k.retain = retain } }
+
+// WithReadyTimeout bounds the readiness wait after create (default 3m).
+func WithReadyTimeout(d time.Duration) Option { return func(k *Kind) { k.readyWait = d } }
+
+// WithHostPortOffset shifts every host port of the config's port mappings,
+// so a second cluster (such as the end-to-end test's) can run beside the
+// drill cluster without a port clash.
+func WithHostPortOffset(offset int32) Option { return func(k *Kind) { k.portOffset = offset } }
+
+// WithProgress sets where progress lines go (default os.Stderr; nil silences).
+func WithProgress(w io.Writer) Option { return func(k *Kind) { k.progress = progress{out: w} } }
+
+// NewKind returns a kind cluster handle; nothing is created until Up.
+func NewKind(opts ...Option) *Kind {
+	k := &Kind{name: DefaultName, readyWait: 3 * time.Minute, progress: progress{out: os.Stderr}}
+	for _, o := range opts {
+		o(k)
+	}
+	if k.kubeconfig == "" {
+		k.kubeconfig = filepath.Join(CacheDir(), "kubeconfig", k.name)
+	}
+	if k.logDir == "" {
+		k.logDir = filepath.Join(CacheDir(), "logs", "cluster-"+k.name)
+	}
+	k.provider = kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(cmd.NewLogger()))
+	return k
+}
+
+// Name returns the kind cluster name.
+func (k *Kind) Name() string { return k.name }
+
+// Exists reports whether a kind cluster of this name exists.
+func (k *Kind) Exists(ctx context.Context) (bool, error) {
+	names, err := inBackground(ctx, k.provider.List)
+	if err != nil {
+		return false, fmt.Errorf("list kind clusters: %w", err)
+	}
+	return slices.Contains(names, k.name), nil
+}
+
+// Up creates the cluster, or reuses an existing one of the same name, and
+// returns it once every node and kube-system pod is Ready.
+func (k *Kind) Up(ctx context.Context) (*Cluster, error) {
+	exists, err := k.Exists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		k.progress.printf("reusing kind cluster %q", k.name)
+		if err := k.exportKubeconfig(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := k.create(ctx); err != nil {
+		return nil, err
+	}
+	return k.connectReady(ctx)
+}
+
+func (k *Kind) connectReady(ctx context.Context) (*Cluster, error) {
+	c, err := connect(ctx, k.kubeconfig, "kind-"+k.name)
+	if err != nil {
+		return nil, err
+	}
+	c.Kind, c.Name = KindCluster, k.name
+	start := time.Now()
+	readyCtx, cancel := context.WithTimeout(ctx, k.readyWait)
+	defer cancel()
+	if err := WaitReady(readyCtx, c.Client, k.progress.out); err != nil {
+		return nil, fmt.Errorf("kind cluster %q not ready: %w", k.name, err)
+	}
+	k.progress.done(fmt.Sprintf("kind cluster %q ready, Kubernetes %s", k.name, c.Version), start)
+	return c, nil
+}
+
+func (k *Kind) create(ctx context.Context) error {
+	cfg, err := k.loadConfig()
+	if err != nil {
+		return err
+	}
+	image, err := k.chooseNodeImage(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o755); err != nil {
+		return err
+	}
+	k.progress.printf("creating kind cluster %q with node image %s", k.name, image)
+	start := time.Now()
+	_, err = inBackground(ctx, func() (struct{}, error) {
+		return struct{}{}, k.provider.Create(k.name,
+			kindcluster.CreateWithV1Alpha4Config(cfg),
+			kindcluster.CreateWithNodeImage(image),
+			kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
+			kindcluster.CreateWithRetain(true),
+			kindcluster.CreateWithDisplayUsage(false),
+			kindcluster.CreateWithDisplaySalutation(false))
+	})
+	if err != nil {
+		return k.failedCreate(err)
+	}
+	k.progress.done("kind cluster created", start)
+	return nil
+}
+
+// failedCreate keeps the evidence of a failed create: logs first, then the
+// cluster is deleted unless retention was asked for.
+func (k *Kind) failedCreate(cause error) error {
+	if err := k.provider.CollectLogs(k.name, k.logDir); err != nil {
+		k.progress.printf("collect logs of %q: %v", k.name, err)
+	} else {
+		k.progress.printf("cluster logs kept in %s", k.logDir)
+	}
+	if !k.retain {
+		if err := k.provider.Delete(k.name, k.kubeconfig); err != nil {
+			k.progress.printf("delete failed cluster %q: %v", k.name, err)
+		}
+	}
+	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("create kind cluster %q interrupted: %w", k.name, cause)
+	}
+	return fmt.Errorf("create kind cluster %q failed (logs in %s): %w", k.name, k.logDir, cause)
+}
+
+func (k *Kind) exportKubeconfig(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Dir(k.kubeconfig), 0o755); err != nil {
+		return err
+	}
+	_, err := inBackground(ctx, func() (struct{}, error) {
+		return struct{}{}, k.provider.ExportKubeConfig(k.name, k.kubeconfig, false)
+	})
+	if err != nil {
+		return fmt.Errorf("export kubeconfig of %q: %w", k.name, err)
+	}
+	return nil
+}
+
+// Down deletes the cluster and its kubeconfig file. Deleting a cluster that
+// does not exist is not an error.
+func (k *Kind) Down(ctx context.Context) error {
+	start := time.Now()
+	_, err := inBackground(ctx, func() (struct{}, error) {
+		return struct{}{}, k.provider.Delete(k.name, k.kubeconfig)
+	})
+	if err != nil {
+		return fmt.Errorf("delete kind cluster %q: %w", k.name, err)
+	}
+	if err := os.Remove(k.kubeconfig); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	k.progress.done(fmt.Sprintf("kind cluster %q deleted", k.name), start)
+	return nil
+}
+
+// CollectLogs exports the nodes' logs (journal, containers, pods) into dir.
+func (k *Kind) CollectLogs(ctx context.Context, dir string) error {
+	_, err := inBackground(ctx, func() (struct{}, error) {
+		return struct{}{}, k.provider.CollectLogs(k.name, dir)
+	})
+	return err
+}
+
+// inBackground runs a call that takes no context and returns early with
+// ctx's error when ctx ends first. The call itself keeps running: kind offers
+// no way to stop it, and callers clean up after it (see failedCreate).
+func inBackground[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := call()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}

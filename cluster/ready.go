@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+)
+
+// readyPoll is how often the readiness wait asks the API server.
+const readyPoll = 500 * time.Millisecond
+
+// WaitReady returns once every node is Ready and every kube-system pod is
+// Running and Ready, or ctx ends. The error names what was still not ready.
+// A line of progress goes to out (may be nil) whenever the waiting-on list changes.
+func WaitReady(ctx context.Context, client kubernetes.Interface, out io.Writer) error {
+	var pending []string
+	var last string
+	err := wait.PollUntilContextCancel(ctx, readyPoll, true, func(ctx context.Context) (bool, error) {
+		var err error
+		pending, err = notReady(ctx, client)
+		if err != nil {
+			pending = []string{err.Error()}
+			return false, nil
+		}
+		if now := strings.Join(pending, ", "); now != last && out != nil && len(pending) > 0 {
+			fmt.Fprintf(out, "cluster: waiting for %s\n", now)
+			last = now
+		}
+		return len(pending) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w; still waiting for: %s", err, strings.Join(pending, ", "))
+	}
+	return nil
+}
+
+// notReady lists the nodes and kube-system pods that are not ready yet.
+func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, n := range nodes.Items {
+		if !hasCondition(n.Status.Conditions, corev1.NodeReady) {
+			pending = append(pending, "node/"+n.Name)
+		}
+	}
+	if len(nodes.Items) == 0 {
+		pending = append(pending, "nodes to register")
+	}
+	pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		if !PodReady(&p) {
+			pending = append(pending, "kube-system/"+p.Name)
+		}
+	}
+	if len(pods.Items) == 0 {
+		pending = append(pending, "kube-system pods to start")
+	}
+	return pending, nil
+}
+
+func hasCondition(conds []corev1.NodeCondition, t corev1.NodeConditionType) bool {
+	for _, c := range conds {
+		if c.Type == t {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// PodReady reports whether a pod is Running with its Ready condition true.
+func PodReady(p *corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
