@@ -1,0 +1,28 @@
+// Command sampleapp is the target application of firedrill's rollback fire
+// drills.
+//
+// A drill needs an app whose failures it controls and whose recovery it can
+// trust. sampleapp has fault knobs, set at start from the environment or
+// changed at run time through an admin port that the Service does not expose.
+// With them a drill can:
+//   - ship a "bad" version that fails a share of requests (ERROR_RATIO), answers
+//     slowly (LATENCY), never becomes ready (FAIL_READINESS) or crash-loops
+//     (CRASH_ON_START);
+//   - calibrate the observer with an outage of known start and length
+//     (POST /admin/outage).
+//
+// Every user answer carries the X-App-Version header, so the observer can tell
+// which version served each request while a rollback is in progress.
+//
+// sampleapp drains politely on SIGTERM. It first fails readiness and asks
+// clients to close their connections while it keeps serving, so that the
+// endpoints controller removes the pod before the app stops accepting
+// connections. It then waits for in-flight requests to finish. A drill
+// therefore measures the rollback machinery, not errors caused by an app that
+// hangs up on its clients.
+//
+// Configuration comes from the environment: VERSION, PORT, ADMIN_PORT,
+// ERROR_RATIO, LATENCY, CRASH_ON_START, FAIL_READINESS, DRAIN_DELAY and
+// DRAIN_TIMEOUT. An invalid value stops the app with exit status 1 and a
+// one-line error that names the variable.
+package main

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// knobSettings are the faults a drill can turn on. They start from the
+// environment and change through POST /admin/knobs.
+type knobSettings struct {
+	ErrorRatio    float64
+	Latency       time.Duration
+	FailReadiness bool
+}
+
+// outage is a window in which every user request fails. Start and End come
+// from time.Now, so comparisons use the monotonic clock and a wall-clock step
+// cannot stretch or shorten a calibration outage.
+type outage struct {
+	Start time.Time
+	End   time.Time
+}
+
+// covers reports whether a request that arrived at t falls in the outage.
+func (o outage) covers(t time.Time) bool {
+	return !t.Before(o.Start) && t.Before(o.End)
+}
+
+// knobs holds the live fault settings. A mutex guards them because user
+// requests read them while admin requests write them.
+type knobs struct {
+	mu       sync.Mutex
+	settings knobSettings
+	outage   outage
+}
+
+func newKnobs(s knobSettings) *knobs {
+	return &knobs{settings: s}
+}
+
+// snapshot returns the settings and the latest outage together, so that one
+// request sees one consistent state.
+func (k *knobs) snapshot() (knobSettings, outage) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.settings, k.outage
+}
+
+// knobUpdate is the body of POST /admin/knobs. Pointer fields tell an absent
+// field from a zero one, so a drill can change one knob and keep the others.
+type knobUpdate struct {
+	ErrorRatio    *float64 `json:"errorRatio"`
+	Latency       *string  `json:"latency"`
+	FailReadiness *bool    `json:"failReadiness"`
+}
+
+// apply validates every field present in u before changing anything, so a
+// bad request leaves the knobs as they were. It returns the new settings.
+func (k *knobs) apply(u knobUpdate) (knobSettings, error) {
+	if u.ErrorRatio != nil {
+		if err := checkRatio(*u.ErrorRatio); err != nil {
+			return knobSettings{}, err
+		}
+	}
+	var latency time.Duration
+	if u.Latency != nil {
+		d, err := parseNonNegativeDuration(*u.Latency)
+		if err != nil {
+			return knobSettings{}, fmt.Errorf("latency %q: %w", *u.Latency, err)
+		}
+		latency = d
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if u.ErrorRatio != nil {
+		k.settings.ErrorRatio = *u.ErrorRatio
+	}
+	if u.Latency != nil {
+		k.settings.Latency = latency
+	}
+	if u.FailReadiness != nil {
+		k.settings.FailReadiness = *u.FailReadiness
+	}
+	return k.settings, nil
+}
+
+// startOutage replaces any earlier outage with one of length d that starts
+// now, and returns it.
+func (k *knobs) startOutage(d time.Duration) outage {
+	start := time.Now()
+	o := outage{Start: start, End: start.Add(d)}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.outage = o
+	return o
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestOutageCoversExactlyItsWindow(t *testing.T) {
+	start := time.Now()
+	o := outage{Start: start, End: start.Add(300 * time.Millisecond)}
+	tests := []struct {
+		at   time.Duration
+		want bool
+	}{
+		{-time.Nanosecond, false},
+		{0, true},
+		{300*time.Millisecond - time.Nanosecond, true},
+		{300 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		if got := o.covers(start.Add(tt.at)); got != tt.want {
+			t.Errorf("covers(start%+v) = %v, want %v", tt.at, got, tt.want)
+		}
+	}
+	if (outage{}).covers(start) {
+		t.Error("the zero outage covers now")
+	}
+}
+
+func TestApplyLeavesKnobsUnchangedOnError(t *testing.T) {
+	k := newKnobs(knobSettings{ErrorRatio: 0.1})
+	ratio, latency := 0.9, "soon"
+	if _, err := k.apply(knobUpdate{ErrorRatio: &ratio, Latency: &latency}); err == nil {
+		t.Fatal("apply accepted latency \"soon\"")
+	}
+	if got, _ := k.snapshot(); got.ErrorRatio != 0.1 {
+		t.Errorf("ErrorRatio = %v after a rejected update, want 0.1", got.ErrorRatio)
+	}
+}

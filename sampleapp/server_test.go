@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRootAnswersVersion(t *testing.T) {
+	w := call(newTestApp(t, knobSettings{}).userHandler(), http.MethodGet, "/", "")
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", w.Code)
+	}
+	if got, want := w.Body.String(), "version="+testVersion+"\n"; got != want {
+		t.Errorf("body = %q, want %q", got, want)
+	}
+	if got := w.Header().Get("X-App-Version"); got != testVersion {
+		t.Errorf("X-App-Version = %q, want %q", got, testVersion)
+	}
+}
+
+func TestErrorRatioExtremes(t *testing.T) {
+	tests := []struct {
+		ratio    float64
+		wantCode int
+	}{
+		{0, http.StatusOK},
+		{1, http.StatusInternalServerError},
+	}
+	const n = 500
+	for _, tt := range tests {
+		h := newTestApp(t, knobSettings{ErrorRatio: tt.ratio}).userHandler()
+		codes := countCodes(t, h, n)
+		if codes[tt.wantCode] != n {
+			t.Errorf("ERROR_RATIO=%v: codes %v, want all %d", tt.ratio, codes, tt.wantCode)
+		}
+	}
+}
+
+func TestErrorRatioHalf(t *testing.T) {
+	// With p = 0.5 and n = 2000 the standard deviation is about 22, so a
+	// tolerance of 150 is almost seven of them: a failure is a bug, not bad luck.
+	const n, tolerance = 2000, 150
+	h := newTestApp(t, knobSettings{ErrorRatio: 0.5}).userHandler()
+	codes := countCodes(t, h, n)
+	if codes[http.StatusOK]+codes[http.StatusInternalServerError] != n {
+		t.Fatalf("codes %v, want only 200 and 500", codes)
+	}
+	if got := codes[http.StatusInternalServerError]; got < n/2-tolerance || got > n/2+tolerance {
+		t.Errorf("%d of %d requests failed, want %d ± %d", got, n, n/2, tolerance)
+	}
+}
+
+func TestLatencyIsApplied(t *testing.T) {
+	const latency = 150 * time.Millisecond
+	h := newTestApp(t, knobSettings{Latency: latency}).userHandler()
+	start := time.Now()
+	w := call(h, http.MethodGet, "/", "")
+	if elapsed := time.Since(start); elapsed < latency {
+		t.Errorf("GET / took %s, want at least %s", elapsed, latency)
+	}
+	if w.Code != http.StatusOK {
+		t.Errorf("GET / = %d, want 200", w.Code)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	tests := []struct {
+		name          string
+		failReadiness bool
+		draining      bool
+		want          int
+	}{
+		{"ready", false, false, http.StatusOK},
+		{"FAIL_READINESS", true, false, http.StatusServiceUnavailable},
+		{"draining", false, true, http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestApp(t, knobSettings{FailReadiness: tt.failReadiness})
+			if tt.draining {
+				a.startDraining()
+			}
+			h := a.userHandler()
+			if got := call(h, http.MethodGet, "/readyz", "").Code; got != tt.want {
+				t.Errorf("GET /readyz = %d, want %d", got, tt.want)
+			}
+			if got := call(h, http.MethodGet, "/healthz", "").Code; got != http.StatusOK {
+				t.Errorf("GET /healthz = %d, want 200", got)
+			}
+		})
+	}
+}
+
+func TestDrainingAsksClientsToClose(t *testing.T) {
+	a := newTestApp(t, knobSettings{})
+	h := a.userHandler()
+	if got := call(h, http.MethodGet, "/", "").Header().Get("Connection"); got != "" {
+		t.Errorf("Connection = %q before draining, want none", got)
+	}
+	a.startDraining()
+	w := call(h, http.MethodGet, "/", "")
+	if got := w.Header().Get("Connection"); got != "close" {
+		t.Errorf("Connection = %q while draining, want close", got)
+	}
+	if w.Code != http.StatusOK {
+		t.Errorf("GET / = %d while draining, want 200", w.Code)
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	w := call(newTestApp(t, knobSettings{}).userHandler(), http.MethodGet, "/version", "")
+	var got struct{ Version string }
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("decode %q: %v", w.Body, err)
+	}
+	if got.Version != testVersion {
+		t.Errorf("version = %q, want %q", got.Version, testVersion)
+	}
+}
+
+func TestMetricsCountByCodeAndVersion(t *testing.T) {
+	a := newTestApp(t, knobSettings{})
+	h := a.userHandler()
+	call(h, http.MethodGet, "/", "")
+	call(h, http.MethodGet, "/", "")
+	a.knobs.startOutage(time.Hour)
+	call(h, http.MethodGet, "/", "")
+
+	body := call(h, http.MethodGet, "/metrics", "").Body.String()
+	for _, want := range []string{
+		`sampleapp_http_requests_total{code="200",version="v-test"} 2`,
+		`sampleapp_http_requests_total{code="500",version="v-test"} 1`,
+		`sampleapp_http_request_duration_seconds_count{version="v-test"} 3`,
+		`sampleapp_http_requests_in_flight{version="v-test"} 0`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
