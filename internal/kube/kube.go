@@ -1,0 +1,72 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+)
+
+// PodReady reports whether a pod is Running, not terminating, and Ready.
+func PodReady(p *corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// PodCondition is evaluated against the full list of matching pods each time
+// one of them changes. It returns true when the wait is over.
+type PodCondition func(pods []*corev1.Pod) (bool, error)
+
+// WaitPods watches the pods of a namespace that match selector and returns
+// the instant the condition first held. The instant is taken when the event
+// that made it hold arrived, not after a poll interval.
+func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector string, cond PodCondition) (time.Time, error) {
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return client.CoreV1().Pods(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return client.CoreV1().Pods(ns).Watch(ctx, o)
+		},
+	}
+	var store cache.Store
+	var at time.Time
+	check := func() (bool, error) {
+		objs := store.List()
+		pods := make([]*corev1.Pod, 0, len(objs))
+		for _, o := range objs {
+			pods = append(pods, o.(*corev1.Pod))
+		}
+		ok, err := cond(pods)
+		if ok {
+			at = time.Now()
+		}
+		return ok, err
+	}
+	// The informer updates its store before it hands out the event, so the
+	// store seen by each condition call already includes that event.
+	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, func(s cache.Store) (bool, error) {
+		store = s
+		return check()
+	}, func(watch.Event) (bool, error) { return check() })
+	if err != nil {
+		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, err)
+	}
+	return at, nil
+}
