@@ -1,0 +1,60 @@
+# firedrill: every target prints what it does and how long each step took.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TIMED := hack/timed.sh
+GO ?= go
+# FIREDRILL_AIRGAP=1 uses only the offline-built node image (CI always does).
+FIREDRILL_AIRGAP ?= $(shell hack/airgap.sh 2>/dev/null || echo 1)
+export FIREDRILL_AIRGAP
+RUN_DIR ?= $(CURDIR)/_runs/$(shell date +%Y%m%d-%H%M%S)
+export FIREDRILL_RUN_DIR := $(RUN_DIR)
+GINKGO_FLAGS ?= -v --timeout=45m
+# The images the cluster and the drills need, as built for this checkout.
+image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image) \
+	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
+
+.PHONY: help docker images cluster cluster-down drill test unit e2e drills bench lint
+
+help:
+	@echo "make drill         cluster up if needed, images if needed, run the drill suite, write reports"
+	@echo "make test          unit tests, the cluster end-to-end test and the drill suite (what CI runs)"
+	@echo "make images        build missing images (offline node image when air-gapped, sample app)"
+	@echo "make cluster       create or reuse the kind drill cluster;  make cluster-down  deletes it"
+	@echo "make bench         benchmarks with figures;  make lint  gofmt, go vet, staticcheck"
+
+docker:
+	@$(TIMED) docker hack/setup-docker.sh
+
+images: docker
+	@if [[ $$FIREDRILL_AIRGAP == 1 ]]; then $(TIMED) images images/build.sh all; \
+	else $(TIMED) images images/build.sh sampleapp; fi
+
+cluster: images
+	@$(TIMED) cluster env $(image_env) $(GO) run ./cmd/firedrill up
+
+cluster-down: docker
+	@$(TIMED) cluster-down $(GO) run ./cmd/firedrill down
+
+drill: cluster
+	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
+	@echo "reports: $(RUN_DIR)"
+
+unit:
+	@$(TIMED) unit $(GO) test ./...
+
+e2e: images
+	@$(TIMED) e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 20m ./cluster
+
+drills: cluster
+	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
+
+test: unit e2e drills
+
+bench: images
+	@$(TIMED) bench env $(image_env) FIREDRILL_E2E=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+
+lint:
+	@$(TIMED) gofmt bash -c 'out=$$(gofmt -l $$(git ls-files "*.go")); [[ -z $$out ]] || { echo "not gofmt-ed: $$out"; exit 1; }'
+	@$(TIMED) vet $(GO) vet ./...
+	@$(TIMED) staticcheck $(GO) tool staticcheck ./...
