@@ -1,0 +1,57 @@
+package drills
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Cleanup stops the background work and deletes the drill namespace, then
+// waits until it is gone. It is safe to call at any point, more than once.
+func (d *Drill) Cleanup(ctx context.Context) error {
+	d.stopLife()
+	d.observer.Stop()
+	if d.t0.IsZero() {
+		return nil
+	}
+	return phase(ctx, "cleanup", d.opts.Timeouts.Cleanup, func(ctx context.Context) error {
+		return DeleteNamespace(ctx, d.cluster.Client, d.Namespace)
+	})
+}
+
+// DeleteNamespace deletes a namespace and waits until the API no longer has it.
+func DeleteNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
+	err := client.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete namespace %s: %w", name, err)
+	}
+	return wait.PollUntilContextCancel(ctx, pollEvery*5, true, func(ctx context.Context) (bool, error) {
+		_, err := client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+}
+
+// DrillNamespaces lists the drill namespaces left in the cluster, optionally
+// only those of one run (runID != "").
+func DrillNamespaces(ctx context.Context, client kubernetes.Interface, runID string) ([]string, error) {
+	selector := LabelDrill + "=true"
+	if runID != "" {
+		selector += "," + LabelRun + "=" + runID
+	}
+	list, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, ns := range list.Items {
+		names = append(names, ns.Name)
+	}
+	return names, nil
+}

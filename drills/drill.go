@@ -1,0 +1,189 @@
+package drills
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/firedrill-dev/firedrill/cluster"
+	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// Labels put on every drill namespace so a later sweep can find leftovers.
+const (
+	LabelDrill    = "firedrill.dev/drill"
+	LabelScenario = "firedrill.dev/scenario"
+	LabelRun      = "firedrill.dev/run"
+)
+
+// Timeline event names; the five MTTR marks plus the drill's own steps.
+const (
+	EventStart         = "start"
+	EventStableReady   = "stable-ready"
+	EventObserving     = "observing"
+	EventSteadyState   = "steady-state"
+	EventCanaryStarted = "canary-started"
+	EventOnset         = "onset"
+	EventAlert         = "alert"
+	EventDetected      = "detected"
+	EventDecided       = "decided"
+	EventActuated      = "actuated"
+	EventRestored      = "restored"
+)
+
+// Options are the drill's environment: where the app image is, how the
+// observer reaches the user path, where reports go.
+type Options struct {
+	// Image is the sample app image, already present on the nodes.
+	Image string
+	// NodePort is the Service's NodePort; URL is how the observer reaches it.
+	NodePort int32
+	URL      string
+	// RunID labels the namespace with the suite run it belongs to.
+	RunID string
+	// RunDir is where the JSON report and evidence go.
+	RunDir string
+	// Log receives progress lines (may be nil).
+	Log io.Writer
+	// Timeouts bound each phase (zero fields take the defaults).
+	Timeouts Timeouts
+}
+
+// Drill is one execution of a scenario against one cluster, in a namespace
+// of its own. Its phase methods run in order; each returns an error rather
+// than asserting, and Cleanup is always safe to call.
+type Drill struct {
+	Scenario  Scenario
+	ID        string
+	Namespace string
+
+	cluster   *cluster.Cluster
+	opts      Options
+	machinery rollback.Machinery
+	observer  *Observer
+
+	// life outlives single phases: the machinery and the SLO monitor run in
+	// the background from canary start until cleanup.
+	life     context.Context
+	stopLife context.CancelFunc
+
+	mu       sync.Mutex
+	t0       time.Time
+	timeline []reports.Event
+	outcome  chan outcomeOrErr
+	result   *Result
+}
+
+type outcomeOrErr struct {
+	out rollback.Outcome
+	err error
+}
+
+// New checks the scenario and options and returns a drill; it creates nothing.
+func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Rate == 0 {
+		s.Rate = 50
+	}
+	if opts.Image == "" {
+		return nil, errors.New("drill: no sample app image (set FIREDRILL_SAMPLEAPP_IMAGE or run through make)")
+	}
+	if opts.URL == "" {
+		return nil, errors.New("drill: no URL for the observer")
+	}
+	opts.Timeouts = withDefaults(opts.Timeouts)
+	id := randomID()
+	d := &Drill{
+		Scenario: s, ID: id, Namespace: "drill-" + s.Name + "-" + id,
+		cluster: c, opts: opts, outcome: make(chan outcomeOrErr, 1),
+	}
+	d.life, d.stopLife = context.WithCancel(context.Background())
+	// A new connection per request spreads traffic over pods by replica
+	// share, as many users would; kept-alive connections stick to one pod.
+	obs, err := NewObserver(ObserverConfig{URL: opts.URL, Rate: s.Rate, NewConnections: true})
+	if err != nil {
+		return nil, err
+	}
+	d.observer = obs
+	return d, nil
+}
+
+func withDefaults(t Timeouts) Timeouts {
+	def := DefaultTimeouts()
+	for _, f := range []struct{ got, def *time.Duration }{
+		{&t.Namespace, &def.Namespace}, {&t.StableReady, &def.StableReady},
+		{&t.SteadyState, &def.SteadyState}, {&t.SteadyWindow, &def.SteadyWindow},
+		{&t.Onset, &def.Onset}, {&t.Rollback, &def.Rollback},
+		{&t.Restore, &def.Restore}, {&t.Cleanup, &def.Cleanup},
+	} {
+		if *f.got == 0 {
+			*f.got = *f.def
+		}
+	}
+	return t
+}
+
+func randomID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (d *Drill) logf(format string, args ...any) {
+	if d.opts.Log != nil {
+		fmt.Fprintf(d.opts.Log, "drill %s: %s\n", d.Namespace, fmt.Sprintf(format, args...))
+	}
+}
+
+// record adds a timeline event at the given instant.
+func (d *Drill) record(name string, at time.Time, detail string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.timeline = append(d.timeline, reports.Event{Name: name, At: at, Offset: reports.Duration(at.Sub(d.t0)), Detail: detail})
+	d.logf("%-14s t0%+.3fs %s", name, at.Sub(d.t0).Seconds(), detail)
+}
+
+// event returns the first timeline event of that name.
+func (d *Drill) event(name string) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range d.timeline {
+		if e.Name == name {
+			return e.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// phase bounds one step with its timeout and names it in errors.
+func phase(ctx context.Context, name string, limit time.Duration, step func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	if err := step(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%s: not done within %s: %w", name, limit, err)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func (d *Drill) reportDir() string {
+	return d.opts.RunDir
+}
+
+func (d *Drill) evidenceDir() string {
+	return filepath.Join(d.opts.RunDir, d.Scenario.Name+"-"+d.ID)
+}
+
+func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }

@@ -1,0 +1,194 @@
+package drills
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/firedrill-dev/firedrill/internal/kube"
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// pollEvery is how often phases that read the observer's samples look again.
+const pollEvery = 100 * time.Millisecond
+
+// CreateNamespace starts the drill clock and creates the drill namespace,
+// labelled so that a sweep can find it. Register Cleanup right after it.
+func (d *Drill) CreateNamespace(ctx context.Context) error {
+	d.t0 = time.Now()
+	d.record(EventStart, d.t0, "scenario "+d.Scenario.Name)
+	return phase(ctx, "create namespace", d.opts.Timeouts.Namespace, func(ctx context.Context) error {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.Namespace, Labels: map[string]string{
+			LabelDrill: "true", LabelScenario: d.Scenario.Name, LabelRun: d.opts.RunID,
+		}}}
+		if _, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		detection := d.Scenario.Detection
+		if d.Scenario.Calibrate > 0 {
+			detection = rollback.DetectHarness
+		}
+		m, err := rollback.NewDeployment(d.cluster.Client, rollback.DeploymentOptions{
+			Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
+			Detection: detection, Log: d.opts.Log,
+		})
+		d.machinery = m
+		return err
+	})
+}
+
+// DeployStable deploys the known-good version and waits until it is Ready.
+func (d *Drill) DeployStable(ctx context.Context) error {
+	return phase(ctx, "deploy stable", d.opts.Timeouts.StableReady, func(ctx context.Context) error {
+		if err := d.machinery.DeployStable(ctx, d.Scenario.Stable); err != nil {
+			return err
+		}
+		d.record(EventStableReady, time.Now(), fmt.Sprintf("%d pod(s) of %s", d.Scenario.Stable.Replicas, d.Scenario.Stable.Name))
+		return nil
+	})
+}
+
+// StartObserver starts user traffic through the user path.
+func (d *Drill) StartObserver(_ context.Context) error {
+	if err := d.observer.Start(d.life); err != nil {
+		return fmt.Errorf("start observer: %w", err)
+	}
+	d.record(EventObserving, time.Now(), fmt.Sprintf("%d Hz to %s", d.Scenario.Rate, d.opts.URL))
+	return nil
+}
+
+// AwaitSteadyState waits until the stable version has served every request
+// of the steady window successfully.
+func (d *Drill) AwaitSteadyState(ctx context.Context) error {
+	window := d.opts.Timeouts.SteadyWindow
+	var last string
+	err := phase(ctx, "steady state", d.opts.Timeouts.SteadyState, func(ctx context.Context) error {
+		return wait.PollUntilContextCancel(ctx, pollEvery, false, func(context.Context) (bool, error) {
+			var ok bool
+			ok, last = steady(d.observer.Since(time.Now().Add(-window)), d.Scenario.Stable.Name, window, d.observer.Interval())
+			return ok, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("%w (last window: %s)", err, last)
+	}
+	d.record(EventSteadyState, time.Now(), fmt.Sprintf("%s clean for %s", d.Scenario.Stable.Name, window))
+	return nil
+}
+
+// steady reports whether samples cover the window and all succeeded on the
+// stable version, and says why not.
+func steady(samples []Sample, stable string, window, interval time.Duration) (bool, string) {
+	want := int(window/interval) * 3 / 4
+	if len(samples) < want {
+		return false, fmt.Sprintf("%d requests, want %d", len(samples), want)
+	}
+	for _, s := range samples {
+		if s.Failed() {
+			return false, fmt.Sprintf("failed request at %s: status %d %s", s.At.Format(time.TimeOnly), s.Status, s.Err)
+		}
+		if s.Version != stable {
+			return false, fmt.Sprintf("served by %q, want %q", s.Version, stable)
+		}
+	}
+	return true, "clean"
+}
+
+// StartCanary starts the canary with the fault's knobs, then runs the
+// machinery (and, when detection is delegated, the harness SLO monitor) in
+// the background until cleanup.
+func (d *Drill) StartCanary(ctx context.Context) error {
+	canary := d.Scenario.canaryVersion()
+	if err := d.machinery.StartCanary(ctx, canary); err != nil {
+		return fmt.Errorf("start canary: %w", err)
+	}
+	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s with %d replica(s), fault %s", canary.Name, canary.Replicas, d.Scenario.Fault.Kind))
+	go func() {
+		out, err := d.machinery.AwaitRollback(d.life)
+		d.outcome <- outcomeOrErr{out, err}
+	}()
+	if d.Scenario.Detection == rollback.DetectHarness {
+		go d.observer.Watch(d.life, d.Scenario.SLO, pollEvery, func(at time.Time) {
+			reason := fmt.Sprintf("SLO breached in the window ending %s", at.Format("15:04:05.000"))
+			d.record(EventAlert, time.Now(), reason)
+			d.machinery.Trigger(reason)
+		})
+	}
+	return nil
+}
+
+// ConfirmOnset waits until the fault is confirmed active, on the data plane
+// or through the API, never assumed from the canary's creation.
+func (d *Drill) ConfirmOnset(ctx context.Context) error {
+	return phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
+		if d.Scenario.Fault.Onset == OnsetCanaryCrashes {
+			return d.confirmCrash(ctx)
+		}
+		return d.confirmCanaryErrors(ctx)
+	})
+}
+
+func (d *Drill) confirmCanaryErrors(ctx context.Context) error {
+	start, _ := d.event(EventCanaryStarted)
+	canary := d.Scenario.Canary.Name
+	return wait.PollUntilContextCancel(ctx, pollEvery, true, func(context.Context) (bool, error) {
+		for _, s := range d.observer.Since(start) {
+			if s.Version == canary && s.Failed() {
+				d.record(EventOnset, s.At, fmt.Sprintf("canary %s answered status %d to a user request", canary, s.Status))
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+func (d *Drill) confirmCrash(ctx context.Context) error {
+	var detail string
+	at, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, "track="+rollback.TrackCanary, func(pods []*corev1.Pod) (bool, error) {
+		detail = crashedContainer(pods)
+		return detail != "", nil
+	})
+	if err != nil {
+		return err
+	}
+	d.record(EventOnset, at, detail)
+	return nil
+}
+
+// crashedContainer describes the first canary container seen exiting with an error.
+func crashedContainer(pods []*corev1.Pod) string {
+	for _, p := range pods {
+		for _, c := range p.Status.ContainerStatuses {
+			for _, t := range []*corev1.ContainerStateTerminated{c.State.Terminated, c.LastTerminationState.Terminated} {
+				if t != nil && t.ExitCode != 0 {
+					return fmt.Sprintf("canary pod %s container %s exited %d", p.Name, c.Name, t.ExitCode)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// AwaitRollback waits for the machinery's decision and actuation.
+func (d *Drill) AwaitRollback(ctx context.Context) error {
+	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
+		select {
+		case r := <-d.outcome:
+			if r.err != nil {
+				return r.err
+			}
+			d.record(EventDecided, r.out.Decided, r.out.DetectedBy+": "+r.out.Reason)
+			d.record(EventActuated, r.out.Actuated, "canary at zero, stable Ready")
+			d.mu.Lock()
+			d.result = &Result{DetectedBy: r.out.DetectedBy, Reason: r.out.Reason}
+			d.mu.Unlock()
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}

@@ -1,0 +1,161 @@
+package drills
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/firedrill-dev/firedrill/reports"
+)
+
+// Report builds the drill's report. failure is the reason the drill failed
+// when its caller (a spec) saw it fail, else "".
+func (d *Drill) Report(failure string) *reports.Report {
+	d.mu.Lock()
+	timeline := append([]reports.Event(nil), d.timeline...)
+	d.mu.Unlock()
+	res := d.resultCopy()
+	r := &reports.Report{
+		Schema: reports.SchemaVersion, Scenario: d.Scenario.Name, Labels: d.Scenario.Labels,
+		DrillID: d.ID, Namespace: d.Namespace, Started: d.t0, Finished: time.Now(),
+		Cluster: reports.ClusterInfo{
+			Kind: d.cluster.Kind, Name: d.cluster.Name, Context: d.cluster.Context,
+			KubernetesVersion: d.cluster.Version,
+		},
+		StableVersion: d.Scenario.Stable.Name, CanaryVersion: d.Scenario.Canary.Name,
+		Machinery: "deployment", DetectedBy: res.DetectedBy,
+		Timeline: timeline, MTTR: res.MTTR, ErrorBudget: res.ErrorBudget,
+		Observer:           d.observerStats(),
+		ServedVersionAfter: res.ServedAfter,
+		Faults:             []reports.FaultRecord{d.faultRecord()},
+	}
+	r.Verdict, r.Reason = d.verdict(res, failure)
+	return r
+}
+
+func (d *Drill) verdict(res Result, failure string) (string, string) {
+	switch {
+	case failure != "":
+		return reports.VerdictFail, failure
+	case res.Calibration != nil && res.Calibration.Within():
+		return reports.VerdictPass, "calibration " + res.Calibration.String()
+	case res.Calibration != nil:
+		return reports.VerdictFail, "calibration off: " + res.Calibration.String()
+	case res.MTTR == nil && res.MTTRErr != "":
+		return reports.VerdictFail, res.MTTRErr
+	case res.MTTR == nil:
+		return reports.VerdictFail, "the drill did not reach restored"
+	case time.Duration(res.MTTR.Total) > d.Scenario.Budget:
+		return reports.VerdictFail, mttrOverBudget(*res.MTTR)
+	case res.ServedAfter != d.Scenario.Stable.Name:
+		return reports.VerdictFail, fmt.Sprintf("after restore users were served %q, want %q", res.ServedAfter, d.Scenario.Stable.Name)
+	}
+	return reports.VerdictPass, fmt.Sprintf("restored in %s (budget %s), detected by %s", res.MTTR.Total, d.Scenario.Budget, res.DetectedBy)
+}
+
+// mttrOverBudget names the measured MTTR and the phase that took longest.
+func mttrOverBudget(m reports.MTTR) string {
+	return fmt.Sprintf("MTTR %s ± %s exceeds budget %s; longest phase: %s (%s)",
+		m.Total, m.ErrorBound, m.Budget, m.Longest, phaseDuration(m.Phases, m.Longest))
+}
+
+func phaseDuration(p reports.Phases, name string) reports.Duration {
+	switch name {
+	case "detect":
+		return p.Detect
+	case "decide":
+		return p.Decide
+	case "actuate":
+		return p.Actuate
+	}
+	return p.Recover
+}
+
+func (d *Drill) faultRecord() reports.FaultRecord {
+	f := reports.FaultRecord{Name: d.Scenario.Fault.Kind, Kind: d.Scenario.Fault.Kind, Backend: "canary-env", Target: "canary"}
+	f.Injected, _ = d.event(EventCanaryStarted)
+	f.Confirmed, _ = d.event(EventOnset)
+	f.Recovered, _ = d.event(EventActuated)
+	if !f.Injected.IsZero() && !f.Confirmed.IsZero() {
+		f.InjectionLatency = reports.Duration(f.Confirmed.Sub(f.Injected))
+	}
+	return f
+}
+
+func (d *Drill) observerStats() reports.ObserverStats {
+	samples := d.observer.Samples()
+	st := reports.ObserverStats{RateHz: float64(d.Scenario.Rate), Requests: len(samples)}
+	for _, s := range samples {
+		if s.Failed() {
+			st.Failures++
+		}
+	}
+	p50, p90, p99 := Percentiles(samples, time.Time{}, time.Time{})
+	st.P50, st.P90, st.P99 = reports.Duration(p50), reports.Duration(p90), reports.Duration(p99)
+	return st
+}
+
+// WriteReport writes the JSON report and the observer's samples under the
+// run directory; when the drill failed it first keeps the cluster evidence.
+func (d *Drill) WriteReport(ctx context.Context, failure string) (string, error) {
+	if err := mkdir(d.evidenceDir()); err != nil {
+		return "", err
+	}
+	r := d.Report(failure)
+	r.Artifacts = append(r.Artifacts, d.writeSamples())
+	if r.Verdict != reports.VerdictPass && !d.t0.IsZero() {
+		r.Artifacts = append(r.Artifacts, d.writeEvidence(ctx)...)
+	}
+	return reports.WriteJSON(d.reportDir(), r)
+}
+
+// writeSamples keeps every observed request as CSV; it returns the path.
+func (d *Drill) writeSamples() string {
+	path := filepath.Join(d.evidenceDir(), "samples.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"offset_s", "status", "latency_ms", "version", "error"})
+	for _, s := range d.observer.Samples() {
+		_ = w.Write([]string{
+			strconv.FormatFloat(s.At.Sub(d.t0).Seconds(), 'f', 3, 64), strconv.Itoa(s.Status),
+			strconv.FormatFloat(float64(s.Latency)/float64(time.Millisecond), 'f', 2, 64), s.Version, s.Err,
+		})
+	}
+	w.Flush()
+	return path
+}
+
+// writeEvidence dumps pods, deployments and events of the drill namespace,
+// before anything is deleted.
+func (d *Drill) writeEvidence(ctx context.Context) []string {
+	c, ns := d.cluster.Client, d.Namespace
+	dumps := map[string]func() (any, error){
+		"pods.json":        func() (any, error) { return c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{}) },
+		"deployments.json": func() (any, error) { return c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}) },
+		"events.json":      func() (any, error) { return c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}) },
+	}
+	var paths []string
+	for name, get := range dumps {
+		obj, err := get()
+		if err != nil {
+			obj = map[string]string{"error": err.Error()}
+		}
+		raw, _ := json.MarshalIndent(obj, "", "  ")
+		path := filepath.Join(d.evidenceDir(), name)
+		if os.WriteFile(path, raw, 0o644) == nil {
+			paths = append(paths, path)
+		}
+	}
+	return paths
+}

@@ -1,0 +1,159 @@
+package drills
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/firedrill-dev/firedrill/reports"
+)
+
+// Result is what a drill measured once service was restored.
+type Result struct {
+	// DetectedBy and Reason come from the machinery's decision.
+	DetectedBy string
+	Reason     string
+	// Marks are the five MTTR instants and t0.
+	Marks Marks
+	// MTTR is nil when it could not be computed; MTTRErr says why.
+	MTTR    *reports.MTTR
+	MTTRErr string
+	// ErrorBudget counts failed requests between onset and restored.
+	ErrorBudget reports.ErrorBudget
+	// ServedAfter is the version that answered users after restored, or a
+	// breakdown when more than one did.
+	ServedAfter string
+	// Calibration is set by calibration drills.
+	Calibration *Calibration
+}
+
+// ConfirmRestored keeps observing until service is restored: the SLO holds
+// continuously for the stability window. Service counts as restored only
+// once the rollback has actuated: a bad canary that is still deployed is not
+// a restored service, even while the SLO happens to hold.
+func (d *Drill) ConfirmRestored(ctx context.Context) error {
+	onset, okOnset := d.event(EventOnset)
+	actuated, okActuated := d.event(EventActuated)
+	if !okOnset || !okActuated {
+		return errors.New("confirm restored: onset and actuation must be recorded first")
+	}
+	slo, interval := d.Scenario.SLO, d.observer.Interval()
+	var restored time.Time
+	err := phase(ctx, "confirm restored", d.opts.Timeouts.Restore, func(ctx context.Context) error {
+		return wait.PollUntilContextCancel(ctx, pollEvery*5, true, func(context.Context) (bool, error) {
+			restored = restoredAfter(d.observer.Samples(), slo, actuated, interval)
+			return !restored.IsZero(), nil
+		})
+	})
+	samples := d.observer.Stop()
+	if err != nil {
+		return fmt.Errorf("%w: the SLO never held for %s after the rollback", err, slo.stability())
+	}
+	a := Analyze(samples, slo, onset, interval)
+	detected := a.Detected
+	if detected.IsZero() {
+		detected, _ = d.event(EventDecided)
+		d.record(EventDetected, detected, "no SLO breach seen by users; detected by the machinery")
+	} else {
+		d.record(EventDetected, detected, "first SLO breach")
+	}
+	d.record(EventRestored, restored, fmt.Sprintf("SLO held for %s", slo.stability()))
+	d.finishResult(samples, interval)
+	return nil
+}
+
+// restoredAfter returns the first instant at or after actuated from which
+// the SLO holds for the stability window, or zero while that is not known.
+func restoredAfter(samples []Sample, slo SLO, actuated time.Time, interval time.Duration) time.Time {
+	if len(samples) == 0 || samples[len(samples)-1].At.Before(actuated.Add(slo.stability())) {
+		return time.Time{}
+	}
+	a := Analyze(samples, slo, actuated, interval)
+	if a.NoTraffic() {
+		return time.Time{}
+	}
+	if !a.Breached {
+		return actuated
+	}
+	return a.Restored
+}
+
+func (d *Drill) finishResult(samples []Sample, interval time.Duration) {
+	m := d.marks()
+	res := d.resultCopy()
+	res.Marks = m
+	mttr, err := ComputeMTTR(m, interval, d.Scenario.Budget)
+	if err != nil {
+		res.MTTRErr = err.Error()
+	} else {
+		res.MTTR = &mttr
+	}
+	res.ErrorBudget = BudgetConsumed(samples, m.Onset, m.Restored)
+	res.ServedAfter = servedVersions(samples, m.Restored)
+	d.mu.Lock()
+	d.result = &res
+	d.mu.Unlock()
+}
+
+func (d *Drill) marks() Marks {
+	var m Marks
+	m.T0 = d.t0
+	m.Onset, _ = d.event(EventOnset)
+	m.Detected, _ = d.event(EventDetected)
+	m.Decided, _ = d.event(EventDecided)
+	m.Actuated, _ = d.event(EventActuated)
+	m.Restored, _ = d.event(EventRestored)
+	return m
+}
+
+func (d *Drill) resultCopy() Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.result == nil {
+		return Result{}
+	}
+	return *d.result
+}
+
+// Result returns what the drill measured so far (nil before the rollback).
+func (d *Drill) Result() *Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.result == nil {
+		return nil
+	}
+	r := *d.result
+	return &r
+}
+
+// servedVersions names the version that answered successful requests from
+// `from` on, or a breakdown such as "v1 97.0%, v2 3.0%".
+func servedVersions(samples []Sample, from time.Time) string {
+	counts := map[string]int{}
+	var order []string
+	total := 0
+	for _, s := range samples {
+		if s.At.Before(from) || s.Failed() {
+			continue
+		}
+		if counts[s.Version] == 0 {
+			order = append(order, s.Version)
+		}
+		counts[s.Version]++
+		total++
+	}
+	if len(order) == 1 {
+		return order[0]
+	}
+	out := ""
+	for i, v := range order {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s %.1f%%", v, 100*float64(counts[v])/float64(total))
+	}
+	return out
+}

@@ -1,0 +1,118 @@
+package scenarios_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/scenarios"
+)
+
+var timeouts = drills.DefaultTimeouts()
+
+var _ = Describe("rollback drills", func() {
+	for _, s := range scenarios.Rollbacks {
+		describeRollback(s)
+	}
+	describeCalibration(scenarios.Calibration)
+})
+
+// startDrill creates the drill's namespace with cleanup and the report
+// registered first, so that a failure or an interrupt at any later point
+// still writes the report, keeps the evidence, and removes the namespace.
+func startDrill(ctx context.Context, s drills.Scenario, failure *string) *drills.Drill {
+	if *flagBudget > 0 {
+		s.Budget = *flagBudget
+	}
+	if *flagRate > 0 {
+		s.Rate = *flagRate
+	}
+	d, err := drills.New(env.cluster, s, drillOptions(ctx))
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(d.Cleanup(ctx)).To(Succeed())
+	}, NodeTimeout(timeouts.Cleanup))
+	DeferCleanup(func(ctx SpecContext) {
+		path, err := d.WriteReport(ctx, *failure)
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("drill report", path)
+		GinkgoWriter.Println("report:", path)
+	}, NodeTimeout(suiteTimeouts.report))
+	Expect(d.CreateNamespace(ctx)).To(Succeed())
+	return d
+}
+
+// keepFailure remembers the first failed phase for the drill's report.
+func keepFailure(failure *string) {
+	AfterEach(func() {
+		if r := CurrentSpecReport(); r.Failed() && *failure == "" {
+			*failure = r.LeafNodeText + ": " + r.FailureMessage()
+		}
+	})
+}
+
+func describeRollback(s drills.Scenario) {
+	Describe(s.Name, Ordered, Label(s.Labels...), func() {
+		var d *drills.Drill
+		var failure string
+		keepFailure(&failure)
+		BeforeAll(func(ctx SpecContext) {
+			d = startDrill(ctx, s, &failure)
+		}, NodeTimeout(timeouts.Namespace))
+
+		It("deploys the stable version", func(ctx SpecContext) {
+			Expect(d.DeployStable(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.StableReady))
+
+		It("sees a steady state through the user path", func(ctx SpecContext) {
+			Expect(d.StartObserver(ctx)).To(Succeed())
+			Expect(d.AwaitSteadyState(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.SteadyState))
+
+		It("starts the canary and confirms the fault's onset", func(ctx SpecContext) {
+			Expect(d.StartCanary(ctx)).To(Succeed())
+			Expect(d.ConfirmOnset(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Onset))
+
+		It("rolls back", func(ctx SpecContext) {
+			Expect(d.AwaitRollback(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Rollback))
+
+		It("restores service within the MTTR budget", func(ctx SpecContext) {
+			Expect(d.ConfirmRestored(ctx)).To(Succeed())
+			Expect(d.Result()).To(drills.HaveRolledBackTo(s.Stable.Name))
+			Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
+		}, NodeTimeout(timeouts.Restore))
+	})
+}
+
+func budget(s drills.Scenario) time.Duration {
+	if *flagBudget > 0 {
+		return *flagBudget
+	}
+	return s.Budget
+}
+
+func describeCalibration(s drills.Scenario) {
+	Describe(s.Name, Ordered, Label(s.Labels...), func() {
+		var d *drills.Drill
+		var failure string
+		keepFailure(&failure)
+		BeforeAll(func(ctx SpecContext) {
+			d = startDrill(ctx, s, &failure)
+			Expect(d.DeployStable(ctx)).To(Succeed())
+			Expect(d.StartObserver(ctx)).To(Succeed())
+			Expect(d.AwaitSteadyState(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Namespace+timeouts.StableReady+timeouts.SteadyState))
+
+		It("measures an outage of exactly the injected length", func(ctx SpecContext) {
+			c, err := d.Calibrate(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			GinkgoWriter.Println("calibration:", c)
+			Expect(c.Within()).To(BeTrue(), "calibration off: %s", c)
+		}, NodeTimeout(timeouts.Restore))
+	})
+}
