@@ -71,6 +71,41 @@ func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error
 	if len(pods.Items) == 0 {
 		pending = append(pending, "kube-system pods to start")
 	}
+	workloads, err := notReadyWorkloads(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	return append(pending, workloads...), nil
+}
+
+// notReadyWorkloads lists kube-system Deployments and DaemonSets whose pods
+// are not all Ready. Right after kubeadm, CoreDNS and kube-proxy exist only
+// as workloads with no pods yet, so checking pods alone passes too early.
+func notReadyWorkloads(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+	var pending []string
+	deps, err := client.AppsV1().Deployments(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deps.Items {
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		if d.Status.ObservedGeneration < d.Generation || d.Status.ReadyReplicas < want || d.Status.UpdatedReplicas < want {
+			pending = append(pending, fmt.Sprintf("deployment/%s (%d/%d ready)", d.Name, d.Status.ReadyReplicas, want))
+		}
+	}
+	dss, err := client.AppsV1().DaemonSets(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, ds := range dss.Items {
+		st := ds.Status
+		if st.ObservedGeneration < ds.Generation || st.DesiredNumberScheduled == 0 || st.NumberReady < st.DesiredNumberScheduled {
+			pending = append(pending, fmt.Sprintf("daemonset/%s (%d/%d ready)", ds.Name, st.NumberReady, st.DesiredNumberScheduled))
+		}
+	}
 	return pending, nil
 }
 

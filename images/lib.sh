@@ -13,7 +13,7 @@ step() {
 	start=$(date +%s.%N)
 	printf '  %-28s ' "$name"
 	set +e
-	("$@") >"$LOG_DIR/$name.log" 2>&1
+	(set -e; "$@") >"$LOG_DIR/$name.log" 2>&1
 	rc=$?
 	set -e
 	local took

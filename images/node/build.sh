@@ -191,9 +191,11 @@ assemble_node() {
 	docker exec "$id" ctr --namespace=k8s.io images ls -q
 	docker exec "$id" pkill containerd || true
 	sleep 1
-	docker commit \
-		--change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
-		--change 'STOPSIGNAL SIGRTMIN+3' "$id" "$(node_image)"
+	local staged
+	staged=$(docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$id")
+	# docker commit cannot set STOPSIGNAL; a one-line build on top can.
+	printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\n' "$staged" | docker build -q -t "$(node_image)" -
+	docker rmi "$staged" >/dev/null || true
 	echo "built $(node_image)"
 }
 
