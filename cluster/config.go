@@ -16,6 +16,10 @@ const ConfigFile = "kind-config.yaml"
 // FindConfig looks for kind-config.yaml in dir and its parents, so commands
 // and test suites find it from any package directory.
 func FindConfig(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		path := filepath.Join(d, ConfigFile)
 		if _, err := os.Stat(path); err == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -21,6 +22,9 @@ func (d *Drill) Report(failure string) *reports.Report {
 	d.mu.Lock()
 	timeline := append([]reports.Event(nil), d.timeline...)
 	d.mu.Unlock()
+	// Events are recorded when known, not always in order (detected is
+	// computed after the rollback), so the report orders them by time.
+	sort.SliceStable(timeline, func(i, j int) bool { return timeline[i].At.Before(timeline[j].At) })
 	res := d.resultCopy()
 	r := &reports.Report{
 		Schema: reports.SchemaVersion, Scenario: d.Scenario.Name, Labels: d.Scenario.Labels,
