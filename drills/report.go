@@ -66,6 +66,9 @@ func (d *Drill) verdict(res Result, failure string) (string, string) {
 
 // mttrOverBudget names the measured MTTR and the phase that took longest.
 func mttrOverBudget(m reports.MTTR) string {
+	if m.Longest == "" {
+		return fmt.Sprintf("MTTR %s ± %s exceeds budget %s", m.Total, m.ErrorBound, m.Budget)
+	}
 	return fmt.Sprintf("MTTR %s ± %s exceeds budget %s; longest phase: %s (%s)",
 		m.Total, m.ErrorBound, m.Budget, m.Longest, phaseDuration(m.Phases, m.Longest))
 }

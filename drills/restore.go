@@ -75,7 +75,9 @@ func restoredAfter(samples []Sample, slo SLO, actuated time.Time, interval time.
 	if a.NoTraffic() {
 		return time.Time{}
 	}
-	if !a.Breached {
+	// A breach that starts after a full stability window is a new incident,
+	// not part of this one.
+	if !a.Breached || a.Detected.After(actuated.Add(slo.stability())) {
 		return actuated
 	}
 	return a.Restored

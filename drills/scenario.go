@@ -113,6 +113,10 @@ func (s Scenario) checkBudget() error {
 	if s.Budget <= 0 {
 		return fmt.Errorf("scenario %s: MTTR budget %s must be positive", s.Name, s.Budget)
 	}
+	return s.checkRate()
+}
+
+func (s Scenario) checkRate() error {
 	if s.Rate < 0 || s.Rate > 2000 {
 		return fmt.Errorf("scenario %s: observer rate %d Hz: want 1..2000 (0 for the default 50)", s.Name, s.Rate)
 	}
@@ -147,5 +151,5 @@ func (s Scenario) checkCalibration() error {
 	case s.Calibrate > 10*time.Minute:
 		return fmt.Errorf("scenario %s: calibration outage %s is over 10m", s.Name, s.Calibrate)
 	}
-	return nil
+	return s.checkRate()
 }

@@ -41,7 +41,7 @@ func WaitDeployment(ctx context.Context, client kubernetes.Interface, ns, name s
 		}
 		return done, err
 	}
-	_, err := watchtools.UntilWithSync(ctx, lw, &appsv1.Deployment{}, func(s cache.Store) (bool, error) {
+	_, err := watchtools.UntilWithSync(ctx, cache.ToListWatcherWithWatchListSemantics(lw, client), &appsv1.Deployment{}, func(s cache.Store) (bool, error) {
 		for _, o := range s.List() {
 			if done, err := check(o.(*appsv1.Deployment)); done || err != nil {
 				return done, err
@@ -55,7 +55,7 @@ func WaitDeployment(ctx context.Context, client kubernetes.Interface, ns, name s
 		return check(ev.Object)
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("deployment %s/%s: %w", ns, name, err)
+		return time.Time{}, fmt.Errorf("deployment %s/%s: %w", ns, name, waitError(ctx, err))
 	}
 	return at, nil
 }

@@ -61,12 +61,22 @@ func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector str
 	}
 	// The informer updates its store before it hands out the event, so the
 	// store seen by each condition call already includes that event.
-	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, func(s cache.Store) (bool, error) {
+	_, err := watchtools.UntilWithSync(ctx, cache.ToListWatcherWithWatchListSemantics(lw, client), &corev1.Pod{}, func(s cache.Store) (bool, error) {
 		store = s
 		return check()
 	}, func(watch.Event) (bool, error) { return check() })
 	if err != nil {
-		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, err)
+		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, waitError(ctx, err))
 	}
 	return at, nil
+}
+
+// waitError makes a wait that ended with its context report the context's
+// cause (such as context.DeadlineExceeded), which client-go's own "timed out
+// waiting for the condition" hides from errors.Is.
+func waitError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%v: %w", err, context.Cause(ctx))
+	}
+	return err
 }

@@ -1,0 +1,107 @@
+package drills
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// slowActuation is a 12s MTTR measured at 50 Hz against budget, split
+// detect 1s, decide 1s, actuate 7s, recover 3s.
+func slowActuation(t *testing.T, budget time.Duration) *reports.MTTR {
+	t.Helper()
+	m, err := ComputeMTTR(marks(10, 11, 12, 19, 22), hz50, budget)
+	if err != nil {
+		t.Fatalf("ComputeMTTR: %v", err)
+	}
+	if time.Duration(m.Total) != 12*time.Second || m.Longest != "actuate" {
+		t.Fatalf("fixture: MTTR %s longest %q, want 12s and actuate", m.Total, m.Longest)
+	}
+	return &m
+}
+
+func TestVerdict(t *testing.T) {
+	calibration := func(measured time.Duration) *Calibration {
+		return &Calibration{Requested: 3 * time.Second, Measured: measured, Tolerance: 2 * hz50, Failed: 150}
+	}
+	tests := []struct {
+		name    string
+		budget  time.Duration
+		res     func(t *testing.T, budget time.Duration) Result
+		failure string
+		verdict string
+		reason  []string // substrings of the reason
+	}{
+		{"impossible budget", time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness}
+		}, "", reports.VerdictFail, []string{"MTTR 12s", "± 20ms", "exceeds budget 1s", "longest phase: actuate (7s)"}},
+		{"within budget", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness}
+		}, "", reports.VerdictPass, []string{"restored in 12s", "budget 30s", "detected by harness SLO monitor"}},
+		{"exactly the budget", 12 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: "kubernetes signals"}
+		}, "", reports.VerdictPass, []string{"restored in 12s", "kubernetes signals"}},
+		{"canary still served", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1 90.0%, v2 10.0%"}
+		}, "", reports.VerdictFail, []string{`served "v1 90.0%, v2 10.0%"`, `want "v1"`}},
+		{"nothing served after restore", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b)}
+		}, "", reports.VerdictFail, []string{`served ""`}},
+		{"spec failure wins", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1"}
+		}, "confirm onset: not done within 2m0s", reports.VerdictFail, []string{"confirm onset: not done within 2m0s"}},
+		{"no MTTR, with a reason", 30 * time.Second, func(*testing.T, time.Duration) Result {
+			return Result{MTTRErr: "mttr: restored mark is missing: service was never restored"}
+		}, "", reports.VerdictFail, []string{"service was never restored"}},
+		{"no MTTR at all", 30 * time.Second, func(*testing.T, time.Duration) Result { return Result{} },
+			"", reports.VerdictFail, []string{"did not reach restored"}},
+		{"calibration within tolerance", 0, func(*testing.T, time.Duration) Result {
+			return Result{Calibration: calibration(3 * time.Second)}
+		}, "", reports.VerdictPass, []string{"calibration requested 3s, measured 3s"}},
+		{"calibration off", 0, func(*testing.T, time.Duration) Result {
+			return Result{Calibration: calibration(3200 * time.Millisecond)}
+		}, "", reports.VerdictFail, []string{"calibration off", "measured 3.2s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Drill{Scenario: Scenario{Name: "bad-canary", Stable: rollback.Version{Name: "v1", Replicas: 1}, Budget: tt.budget}}
+			verdict, reason := d.verdict(tt.res(t, tt.budget), tt.failure)
+			if verdict != tt.verdict {
+				t.Errorf("verdict = %q (%s), want %q", verdict, reason, tt.verdict)
+			}
+			for _, w := range tt.reason {
+				if !strings.Contains(reason, w) {
+					t.Errorf("reason = %q, want it to contain %q", reason, w)
+				}
+			}
+		})
+	}
+}
+
+func TestMTTROverBudgetNamesLongestPhase(t *testing.T) {
+	tests := []struct {
+		name  string
+		marks Marks
+		want  string
+	}{
+		{"detect", marks(10, 18, 19, 20, 22), "longest phase: detect (8s)"},
+		{"decide", marks(10, 11, 18, 20, 22), "longest phase: decide (7s)"},
+		{"actuate", marks(10, 11, 12, 19, 22), "longest phase: actuate (7s)"},
+		{"recover", marks(10, 11, 12, 13, 22), "longest phase: recover (9s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ComputeMTTR(tt.marks, hz50, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mttrOverBudget(m)
+			if !strings.Contains(got, "MTTR 12s ± 20ms exceeds budget 1s") || !strings.Contains(got, tt.want) {
+				t.Errorf("mttrOverBudget() = %q, want the 12s MTTR, the 1s budget and %q", got, tt.want)
+			}
+		})
+	}
+}

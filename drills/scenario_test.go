@@ -1,0 +1,132 @@
+package drills
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// validScenario is a complete canary scenario; each test case breaks one field.
+func validScenario() Scenario {
+	return Scenario{
+		Name:      "bad-canary",
+		Labels:    []string{"machinery:deployment"},
+		Stable:    rollback.Version{Name: "v1", Replicas: 3, Env: map[string]string{"LOG": "info"}},
+		Canary:    rollback.Version{Name: "v2", Replicas: 1, Env: map[string]string{"LOG": "debug", "MODE": "new"}},
+		Fault:     CanaryFault{Kind: "bad-version", Env: map[string]string{"ERROR_RATIO": "1", "LOG": "trace"}, Onset: OnsetCanaryServesErrors},
+		Detection: rollback.DetectHarness,
+		SLO:       SLO{MaxErrorRatio: 0.05, Window: 2 * time.Second},
+		Budget:    time.Minute,
+	}
+}
+
+// calibrationScenario needs only a stable version and the outage length.
+func calibrationScenario() Scenario {
+	return Scenario{Name: "calibrate", Stable: rollback.Version{Name: "v1", Replicas: 1}, Calibrate: 3 * time.Second}
+}
+
+func TestScenarioValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		base   func() Scenario
+		mutate func(*Scenario)
+		want   []string // substrings of the error; nil when valid
+	}{
+		{"valid", validScenario, func(*Scenario) {}, nil},
+		{"valid at the highest rate", validScenario, func(s *Scenario) { s.Rate = 2000 }, nil},
+		{"valid crash onset with kubernetes detection", validScenario, func(s *Scenario) {
+			s.Fault.Onset, s.Detection = OnsetCanaryCrashes, rollback.DetectKubernetes
+		}, nil},
+		{"valid name of 40 characters", validScenario, func(s *Scenario) { s.Name = strings.Repeat("a", 40) }, nil},
+
+		{"uppercase name", validScenario, func(s *Scenario) { s.Name = "Bad-Canary" }, []string{"name", `"Bad-Canary"`}},
+		{"name too long", validScenario, func(s *Scenario) { s.Name = strings.Repeat("a", 41) }, []string{"name", strings.Repeat("a", 41), "40"}},
+		{"empty name", validScenario, func(s *Scenario) { s.Name = "" }, []string{"name", `""`}},
+		{"name ending in a dash", validScenario, func(s *Scenario) { s.Name = "canary-" }, []string{"name", `"canary-"`}},
+		{"name with a newline", validScenario, func(s *Scenario) { s.Name = "a\nb" }, []string{"name"}},
+
+		{"canary equals stable", validScenario, func(s *Scenario) { s.Canary.Name = "v1" }, []string{"bad-canary", `canary version "v1"`, "stable"}},
+		{"unnamed canary", validScenario, func(s *Scenario) { s.Canary.Name = "" }, []string{"bad-canary", "names"}},
+		{"zero stable replicas", validScenario, func(s *Scenario) { s.Stable.Replicas = 0 }, []string{"bad-canary", "replicas"}},
+		{"zero canary replicas", validScenario, func(s *Scenario) { s.Canary.Replicas = 0 }, []string{"bad-canary", "replicas"}},
+
+		{"unknown onset", validScenario, func(s *Scenario) { s.Fault.Onset = "whenever" }, []string{"bad-canary", "onset", `"whenever"`}},
+		{"empty onset", validScenario, func(s *Scenario) { s.Fault.Onset = "" }, []string{"onset", `""`}},
+		{"empty fault kind", validScenario, func(s *Scenario) { s.Fault.Kind = "" }, []string{"bad-canary", "fault kind"}},
+
+		{"unknown detection", validScenario, func(s *Scenario) { s.Detection = "psychic" }, []string{"bad-canary", "detection", `"psychic"`}},
+		{"empty detection", validScenario, func(s *Scenario) { s.Detection = "" }, []string{"detection"}},
+		{"error ratio over 1", validScenario, func(s *Scenario) { s.SLO.MaxErrorRatio = 1.5 }, []string{"bad-canary", "slo", "MaxErrorRatio", "1.5"}},
+		{"no SLO window", validScenario, func(s *Scenario) { s.SLO.Window = 0 }, []string{"slo", "Window"}},
+
+		{"zero budget", validScenario, func(s *Scenario) { s.Budget = 0 }, []string{"bad-canary", "MTTR budget", "0s"}},
+		{"negative budget", validScenario, func(s *Scenario) { s.Budget = -time.Second }, []string{"MTTR budget", "-1s"}},
+		{"negative rate", validScenario, func(s *Scenario) { s.Rate = -1 }, []string{"bad-canary", "rate", "-1"}},
+		{"rate too high", validScenario, func(s *Scenario) { s.Rate = 2001 }, []string{"rate", "2001"}},
+
+		{"calibration needs no canary, fault, SLO or budget", calibrationScenario, func(*Scenario) {}, nil},
+		{"calibration of 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = 10 * time.Minute }, nil},
+		{"calibration without a stable name", calibrationScenario, func(s *Scenario) { s.Stable.Name = "" }, []string{"calibrate", "calibration", "stable"}},
+		{"calibration without stable replicas", calibrationScenario, func(s *Scenario) { s.Stable.Replicas = 0 }, []string{"calibration", "replica"}},
+		{"calibration over 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = 11 * time.Minute }, []string{"calibration", "11m0s", "10m"}},
+		{"calibration still checks the name", calibrationScenario, func(s *Scenario) { s.Name = "Calibrate" }, []string{"name", `"Calibrate"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.base()
+			tt.mutate(&s)
+			err := s.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want an error containing %q", tt.want)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("Validate() error spans lines: %q", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Validate() = %q, want it to contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCanaryVersionMergesFaultEnv(t *testing.T) {
+	s := validScenario()
+	canaryEnv, faultEnv := maps.Clone(s.Canary.Env), maps.Clone(s.Fault.Env)
+
+	got := s.canaryVersion()
+
+	want := map[string]string{"LOG": "trace", "MODE": "new", "ERROR_RATIO": "1"}
+	if !maps.Equal(got.Env, want) {
+		t.Errorf("canaryVersion().Env = %v, want %v (fault env over canary env)", got.Env, want)
+	}
+	if got.Name != s.Canary.Name || got.Replicas != s.Canary.Replicas {
+		t.Errorf("canaryVersion() = %s x%d, want %s x%d", got.Name, got.Replicas, s.Canary.Name, s.Canary.Replicas)
+	}
+	if !maps.Equal(s.Canary.Env, canaryEnv) || !maps.Equal(s.Fault.Env, faultEnv) {
+		t.Errorf("canaryVersion() changed the scenario: canary env %v, fault env %v", s.Canary.Env, s.Fault.Env)
+	}
+	got.Env["LOG"] = "changed"
+	if s.Canary.Env["LOG"] != "debug" || s.Fault.Env["LOG"] != "trace" {
+		t.Errorf("canaryVersion().Env aliases the scenario's maps")
+	}
+}
+
+func TestCanaryVersionWithoutEnv(t *testing.T) {
+	s := validScenario()
+	s.Canary.Env, s.Fault.Env = nil, nil
+	if got := s.canaryVersion().Env; len(got) != 0 {
+		t.Errorf("canaryVersion().Env = %v, want empty", got)
+	}
+}

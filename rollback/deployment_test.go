@@ -1,0 +1,547 @@
+package rollback
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	clientfeatures "k8s.io/client-go/features"
+	clientfeaturestesting "k8s.io/client-go/features/testing"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// testTimeout bounds every wait on a fake clientset, so a bug cannot hang the test.
+const testTimeout = 30 * time.Second
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// fakeClient returns a fake clientset for a test that waits through
+// kube.WaitPods or kube.WaitDeployment. Those hide the fake's lack of
+// watch-list support from the reflector, so the WatchListClient gate is
+// turned off for the test; otherwise their caches never sync.
+func fakeClient(t *testing.T, objects ...runtime.Object) *fake.Clientset {
+	t.Helper()
+	clientfeaturestesting.SetFeatureDuringTest(t, clientfeatures.WatchListClient, false)
+	return fake.NewClientset(objects...)
+}
+
+// appPod is a Running pod of app "app" in namespace "drill" on one track.
+func appPod(name, track string, ready bool) *corev1.Pod {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "drill", Name: name, Labels: map[string]string{"app": "app", "track": track}},
+		Status: corev1.PodStatus{
+			Phase:      corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}},
+		},
+	}
+}
+
+func withContainer(p *corev1.Pod, c corev1.ContainerStatus) *corev1.Pod {
+	c.Name = "app"
+	p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, c)
+	return p
+}
+
+func crashLooping(name string) *corev1.Pod {
+	return withContainer(appPod(name, TrackCanary, false), corev1.ContainerStatus{
+		RestartCount: 3,
+		State:        corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+	})
+}
+
+func TestCrashing(t *testing.T) {
+	exited := func(name string, code int32, restarts int32) *corev1.Pod {
+		return withContainer(appPod(name, TrackCanary, true), corev1.ContainerStatus{
+			RestartCount:         restarts,
+			State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code}},
+		})
+	}
+	healthy := withContainer(appPod("canary-ok", TrackCanary, true), corev1.ContainerStatus{
+		Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+	})
+	creating := withContainer(appPod("canary-new", TrackCanary, false), corev1.ContainerStatus{
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}},
+	})
+	tests := []struct {
+		name string
+		pods []*corev1.Pod
+		want []string // substrings of the reason; nil for no crash
+	}{
+		{"no pods", nil, nil},
+		{"healthy", []*corev1.Pod{healthy}, nil},
+		{"creating", []*corev1.Pod{creating}, nil},
+		{"no container statuses yet", []*corev1.Pod{appPod("canary-pending", TrackCanary, false)}, nil},
+		{"restarted after a clean exit", []*corev1.Pod{exited("canary-clean", 0, 1)}, nil},
+		{"error exit without a restart", []*corev1.Pod{exited("canary-once", 1, 0)}, nil},
+		{"CrashLoopBackOff", []*corev1.Pod{healthy, crashLooping("canary-loop")}, []string{"canary-loop", "CrashLoopBackOff"}},
+		{"terminated with an error and restarted", []*corev1.Pod{exited("canary-exit", 2, 4)}, []string{"canary-exit", "exit 2", "4 restart(s)"}},
+		{"first crashing pod by name", []*corev1.Pod{crashLooping("canary-b"), crashLooping("canary-a")}, []string{"canary-a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := crashing(tt.pods)
+			if tt.want == nil {
+				if got != "" {
+					t.Errorf("crashing() = %q, want no crash", got)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("crashing() = %q, want it to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDeadlineExceeded(t *testing.T) {
+	cond := func(typ appsv1.DeploymentConditionType, status corev1.ConditionStatus, reason string) appsv1.DeploymentCondition {
+		return appsv1.DeploymentCondition{Type: typ, Status: status, Reason: reason, Message: `ReplicaSet "app-canary-5d4" has timed out progressing.`}
+	}
+	tests := []struct {
+		name  string
+		conds []appsv1.DeploymentCondition
+		want  bool
+	}{
+		{"no conditions", nil, false},
+		{"progressing", []appsv1.DeploymentCondition{cond(appsv1.DeploymentProgressing, corev1.ConditionTrue, "NewReplicaSetAvailable")}, false},
+		{"not progressing for another reason", []appsv1.DeploymentCondition{cond(appsv1.DeploymentProgressing, corev1.ConditionFalse, "ReplicaSetCreateError")}, false},
+		{"reason on another condition", []appsv1.DeploymentCondition{cond(appsv1.DeploymentAvailable, corev1.ConditionFalse, "ProgressDeadlineExceeded")}, false},
+		{"reason with status unknown", []appsv1.DeploymentCondition{cond(appsv1.DeploymentProgressing, corev1.ConditionUnknown, "ProgressDeadlineExceeded")}, false},
+		{"deadline exceeded", []appsv1.DeploymentCondition{
+			cond(appsv1.DeploymentAvailable, corev1.ConditionTrue, "MinimumReplicasAvailable"),
+			cond(appsv1.DeploymentProgressing, corev1.ConditionFalse, "ProgressDeadlineExceeded"),
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := deadlineExceeded(&appsv1.Deployment{Status: appsv1.DeploymentStatus{Conditions: tt.conds}})
+			switch {
+			case !tt.want && got != "":
+				t.Errorf("deadlineExceeded() = %q, want none", got)
+			case tt.want && (!strings.Contains(got, "progress deadline") || !strings.Contains(got, "timed out progressing")):
+				t.Errorf("deadlineExceeded() = %q, want the deadline named with the condition's message", got)
+			}
+		})
+	}
+}
+
+func TestNewDeploymentOptions(t *testing.T) {
+	valid := DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", Detection: DetectKubernetes}
+	tests := []struct {
+		name   string
+		mutate func(*DeploymentOptions)
+		want   string // substring of the error; "" when valid
+	}{
+		{"valid", func(*DeploymentOptions) {}, ""},
+		{"valid harness detection and a 1s deadline", func(o *DeploymentOptions) {
+			o.Detection, o.ProgressDeadline = DetectHarness, time.Second
+		}, ""},
+		{"no namespace", func(o *DeploymentOptions) { o.Namespace = "" }, "namespace is empty"},
+		{"no image", func(o *DeploymentOptions) { o.Image = "" }, "image is empty"},
+		{"deadline under 1s", func(o *DeploymentOptions) { o.ProgressDeadline = 500 * time.Millisecond }, "progress deadline 500ms is under 1s"},
+		{"negative deadline", func(o *DeploymentOptions) { o.ProgressDeadline = -time.Minute }, "progress deadline -1m0s"},
+		{"unknown detection", func(o *DeploymentOptions) { o.Detection = "psychic" }, `unknown detection "psychic"`},
+		{"no detection", func(o *DeploymentOptions) { o.Detection = "" }, `unknown detection ""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := valid
+			tt.mutate(&o)
+			d, err := NewDeployment(fake.NewClientset(), o)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("NewDeployment() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("NewDeployment() = %v, want an error containing %q", err, tt.want)
+			case tt.want != "" && d != nil:
+				t.Fatalf("NewDeployment() returned a machinery with its error")
+			}
+		})
+	}
+}
+
+func TestNewDeploymentDefaults(t *testing.T) {
+	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", Detection: DetectHarness})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.opts.App != "app" || d.opts.ProgressDeadline != 15*time.Second || d.Name() != "deployment" {
+		t.Errorf("defaults: app %q, progress deadline %s, name %q; want app, 15s, deployment", d.opts.App, d.opts.ProgressDeadline, d.Name())
+	}
+}
+
+func newMachinery(t *testing.T, client *fake.Clientset, detection Detection) *Deployment {
+	t.Helper()
+	d, err := NewDeployment(client, DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", NodePort: 30080, Detection: detection})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestService(t *testing.T) {
+	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{Namespace: "drill", App: "shop", Image: "sampleapp:dev", NodePort: 30081, Detection: DetectHarness})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := d.service()
+	if svc.Name != "shop" || svc.Spec.Type != corev1.ServiceTypeNodePort {
+		t.Errorf("service %s of type %s, want shop of type NodePort", svc.Name, svc.Spec.Type)
+	}
+	if !maps.Equal(svc.Spec.Selector, map[string]string{"app": "shop"}) {
+		t.Errorf("service selector = %v, want app=shop only, so that both tracks get traffic", svc.Spec.Selector)
+	}
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].NodePort != 30081 || svc.Spec.Ports[0].TargetPort.IntValue() != appPort {
+		t.Errorf("service ports = %+v, want one port with NodePort 30081 to %d", svc.Spec.Ports, appPort)
+	}
+}
+
+func TestDeploymentObjects(t *testing.T) {
+	d := newMachinery(t, fake.NewClientset(), DetectKubernetes)
+	v := Version{Name: "v2", Replicas: 2, Env: map[string]string{"ZED": "z", "ERROR_RATIO": "1", "ALPHA": "a"}}
+	stable := d.deployment(TrackStable, Version{Name: "v1", Replicas: 3})
+	canary := d.deployment(TrackCanary, v)
+
+	if canary.Name != "app-canary" || stable.Name != "app-stable" {
+		t.Errorf("deployment names %s and %s, want app-stable and app-canary", stable.Name, canary.Name)
+	}
+	if canary.Labels["track"] != TrackCanary || stable.Labels["track"] != TrackStable {
+		t.Errorf("deployment labels %v and %v, want their tracks", stable.Labels, canary.Labels)
+	}
+	want := map[string]string{"app": "app", "track": TrackCanary, "version": "v2"}
+	if got := canary.Spec.Template.Labels; !maps.Equal(got, want) {
+		t.Errorf("canary pod labels = %v, want %v", got, want)
+	}
+	if *canary.Spec.Replicas != 2 {
+		t.Errorf("canary replicas = %d, want 2", *canary.Spec.Replicas)
+	}
+	for _, pair := range [][2]*appsv1.Deployment{{stable, canary}, {canary, stable}} {
+		dep, other := pair[0], pair[1]
+		sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+			t.Errorf("%s: selector %s does not match its pod labels %v", dep.Name, sel, dep.Spec.Template.Labels)
+		}
+		if sel.Matches(labels.Set(other.Spec.Template.Labels)) {
+			t.Errorf("%s: selector %s also matches %s's pods", dep.Name, sel, other.Name)
+		}
+	}
+
+	c := canary.Spec.Template.Spec.Containers[0]
+	var names []string
+	for _, e := range c.Env {
+		names = append(names, e.Name)
+	}
+	if want := []string{"VERSION", "ALPHA", "ERROR_RATIO", "ZED"}; !slices.Equal(names, want) {
+		t.Errorf("env names = %v, want %v (VERSION first, then sorted)", names, want)
+	}
+	if c.Env[0].Value != "v2" || c.Env[2].Value != "1" {
+		t.Errorf("env = %v, want VERSION=v2 and ERROR_RATIO=1", c.Env)
+	}
+	if c.Image != "sampleapp:dev" {
+		t.Errorf("image = %q, want sampleapp:dev", c.Image)
+	}
+	p := c.ReadinessProbe
+	if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" || p.HTTPGet.Port.IntValue() != appPort {
+		t.Errorf("readiness probe = %+v, want HTTP GET /readyz on %d", p, appPort)
+	}
+}
+
+func TestTriggerNeverBlocks(t *testing.T) {
+	d := newMachinery(t, fake.NewClientset(), DetectHarness)
+	done := make(chan struct{})
+	go func() {
+		d.Trigger("first")
+		d.Trigger("second")
+		d.Trigger("third")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("Trigger blocked")
+	}
+	if got := <-d.trigger; got != "first" {
+		t.Errorf("pending trigger = %q, want the first", got)
+	}
+}
+
+func TestStableReadyAndRolledBack(t *testing.T) {
+	terminating := appPod("app-stable-3", TrackStable, true)
+	terminating.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	tests := []struct {
+		name                    string
+		pods                    []*corev1.Pod
+		stableReady, rolledBack bool
+	}{
+		{"all stable ready", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, true)}, true, true},
+		{"one stable not ready", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, false)}, false, false},
+		{"terminating stable pod does not count", []*corev1.Pod{appPod("s1", TrackStable, true), terminating}, false, false},
+		{"ready canary pods do not count as stable", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("c1", TrackCanary, true)}, false, false},
+		{"canary pod left", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, true), appPod("c1", TrackCanary, false)}, true, false},
+		{"no pods", nil, false, false},
+	}
+	d := newMachinery(t, fake.NewClientset(), DetectHarness)
+	d.stable = 2
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ready, _ := d.stableReady(tt.pods)
+			done, _ := d.rolledBack(tt.pods)
+			if ready != tt.stableReady || done != tt.rolledBack {
+				t.Errorf("stableReady() = %v, rolledBack() = %v; want %v, %v", ready, done, tt.stableReady, tt.rolledBack)
+			}
+		})
+	}
+}
+
+// deployStableAndCanary runs DeployStable (v1, 2 replicas, whose Ready pods
+// the client already holds) and StartCanary (v2, 1 replica).
+func deployStableAndCanary(t *testing.T, ctx context.Context, d *Deployment) {
+	t.Helper()
+	if err := d.DeployStable(ctx, Version{Name: "v1", Replicas: 2}); err != nil {
+		t.Fatalf("DeployStable: %v", err)
+	}
+	if err := d.StartCanary(ctx, Version{Name: "v2", Replicas: 1, Env: map[string]string{"ERROR_RATIO": "1"}}); err != nil {
+		t.Fatalf("StartCanary: %v", err)
+	}
+	canary, err := d.client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("canary deployment: %v", err)
+	}
+	if s := canary.Spec.ProgressDeadlineSeconds; s == nil || *s != 15 {
+		t.Errorf("canary progressDeadlineSeconds = %v, want 15", s)
+	}
+	if _, err := d.client.CoreV1().Services("drill").Get(ctx, "app", metav1.GetOptions{}); err != nil {
+		t.Errorf("service: %v", err)
+	}
+}
+
+// canaryReplicas reads the canary Deployment's spec.replicas.
+func canaryReplicas(ctx context.Context, d *Deployment) (int32, error) {
+	dep, err := d.client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
+	if err != nil {
+		return 0, err
+	}
+	return *dep.Spec.Replicas, nil
+}
+
+// scaledToZero reports whether the client saw the merge patch that scales the canary to zero.
+func scaledToZero(client *fake.Clientset) bool {
+	for _, a := range client.Actions() {
+		p, ok := a.(k8stesting.PatchAction)
+		if ok && a.GetResource().Resource == "deployments" && p.GetName() == "app-canary" &&
+			p.GetPatchType() == types.MergePatchType && string(p.GetPatch()) == `{"spec":{"replicas":0}}` {
+			return true
+		}
+	}
+	return false
+}
+
+// watching returns a channel that is closed once a watch on pods with the
+// given label selector is registered in the client's tracker. The fake
+// tracker does not replay a delete that falls between an informer's list and
+// its watch, so a test deletes pods only after the watch is in place.
+func watching(client *fake.Clientset, selector string) <-chan struct{} {
+	registered := make(chan struct{})
+	var once sync.Once
+	client.PrependWatchReactor("pods", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		wa, ok := action.(k8stesting.WatchActionImpl)
+		if !ok || wa.ListOptions.LabelSelector != selector {
+			return false, nil, nil
+		}
+		w, err := client.Tracker().Watch(action.GetResource(), action.GetNamespace(), wa.ListOptions)
+		if err == nil {
+			once.Do(func() { close(registered) })
+		}
+		return true, w, err
+	})
+	return registered
+}
+
+// awaitSignal waits for ch, failing the test when ctx ends first.
+func awaitSignal(t *testing.T, ctx context.Context, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		t.Fatalf("%s: %v", what, ctx.Err())
+	}
+}
+
+func TestAwaitRollbackHarness(t *testing.T) {
+	ctx := testContext(t)
+	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	d := newMachinery(t, client, DetectHarness)
+	deployStableAndCanary(t, ctx, d)
+
+	before := time.Now()
+	d.Trigger("SLO breached")
+	d.Trigger("SLO still breached")
+	out, err := d.AwaitRollback(ctx)
+	if err != nil {
+		t.Fatalf("AwaitRollback: %v", err)
+	}
+	if out.DetectedBy != DetectedByHarness || out.Reason != "SLO breached" {
+		t.Errorf("outcome detected by %q for %q, want %q for the first trigger", out.DetectedBy, out.Reason, DetectedByHarness)
+	}
+	if out.Decided.Before(before) || out.Actuated.Before(out.Decided) {
+		t.Errorf("decided %s, actuated %s: want trigger <= decided <= actuated", out.Decided.Format(time.StampMicro), out.Actuated.Format(time.StampMicro))
+	}
+	if !scaledToZero(client) {
+		t.Errorf("no merge patch scaling app-canary to 0 among %d actions", len(client.Actions()))
+	}
+	if n, err := canaryReplicas(ctx, d); err != nil || n != 0 {
+		t.Errorf("canary replicas = %d, %v; want 0", n, err)
+	}
+}
+
+func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
+	ctx := testContext(t)
+	client := fakeClient(t,
+		appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true),
+		appPod("app-canary-1", TrackCanary, true))
+	d := newMachinery(t, client, DetectHarness)
+	deployStableAndCanary(t, ctx, d)
+	actuation := watching(client, "app=app")
+
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	d.Trigger("SLO breached")
+	go func() {
+		out, err := d.AwaitRollback(ctx)
+		done <- result{out, err}
+	}()
+	awaitSignal(t, ctx, actuation, "AwaitRollback never watched for actuation")
+	if n, err := canaryReplicas(ctx, d); err != nil || n != 0 {
+		t.Fatalf("watching for actuation with canary replicas %d, %v; want 0", n, err)
+	}
+	// The canary pod is still there, so the rollback is not actuated yet.
+	// Give the informer time to sync and judge the pods it listed.
+	select {
+	case r := <-done:
+		t.Fatalf("AwaitRollback() = %+v, %v while a canary pod remained", r.out, r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// Deleting it, as the ReplicaSet controller would, completes the rollback.
+	deleted := time.Now()
+	if err := client.CoreV1().Pods("drill").Delete(ctx, "app-canary-1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("AwaitRollback: %v", r.err)
+	}
+	if r.out.Actuated.Before(deleted) {
+		t.Errorf("actuated at %s, before the last canary pod was deleted at %s", r.out.Actuated.Format(time.StampMicro), deleted.Format(time.StampMicro))
+	}
+}
+
+func TestAwaitRollbackHarnessWithoutTrigger(t *testing.T) {
+	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	d := newMachinery(t, client, DetectHarness)
+	deployStableAndCanary(t, testContext(t), d)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := d.AwaitRollback(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no rollback hook fired") {
+		t.Errorf("AwaitRollback() without a trigger = %v, want the hook named and the deadline", err)
+	}
+	if scaledToZero(client) {
+		t.Errorf("canary scaled to zero without a decision")
+	}
+}
+
+func TestAwaitRollbackKubernetesCrashLoop(t *testing.T) {
+	ctx := testContext(t)
+	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	d := newMachinery(t, client, DetectKubernetes)
+	deployStableAndCanary(t, ctx, d)
+	actuation := watching(client, "app=app")
+
+	done := make(chan error, 1)
+	var out Outcome
+	go func() {
+		var err error
+		out, err = d.AwaitRollback(ctx)
+		done <- err
+	}()
+	if _, err := client.CoreV1().Pods("drill").Create(ctx, crashLooping("app-canary-1"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	awaitSignal(t, ctx, actuation, "AwaitRollback never watched for actuation")
+	if !scaledToZero(client) {
+		t.Fatalf("watching for actuation before the canary was scaled to zero")
+	}
+	if err := client.CoreV1().Pods("drill").Delete(ctx, "app-canary-1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("AwaitRollback: %v", err)
+	}
+	if out.DetectedBy != "kubernetes signals" || !strings.Contains(out.Reason, "app-canary-1 is in CrashLoopBackOff") {
+		t.Errorf("outcome detected by %q for %q, want kubernetes signals naming the crash-looping pod", out.DetectedBy, out.Reason)
+	}
+	if out.Decided.IsZero() || out.Actuated.Before(out.Decided) {
+		t.Errorf("decided %s, actuated %s: want decided <= actuated", out.Decided.Format(time.StampMicro), out.Actuated.Format(time.StampMicro))
+	}
+}
+
+func TestAwaitRollbackKubernetesProgressDeadline(t *testing.T) {
+	ctx := testContext(t)
+	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	d := newMachinery(t, client, DetectKubernetes)
+	deployStableAndCanary(t, ctx, d)
+
+	canary, err := client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canary.Status.Conditions = []appsv1.DeploymentCondition{{
+		Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
+		Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "app-canary-5d4" has timed out progressing.`,
+	}}
+	if _, err := client.AppsV1().Deployments("drill").UpdateStatus(ctx, canary, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.AwaitRollback(ctx)
+	if err != nil {
+		t.Fatalf("AwaitRollback: %v", err)
+	}
+	if out.DetectedBy != "kubernetes signals" || !strings.Contains(out.Reason, "timed out progressing") {
+		t.Errorf("outcome detected by %q for %q, want kubernetes signals with the deadline condition", out.DetectedBy, out.Reason)
+	}
+	if !scaledToZero(client) {
+		t.Errorf("no merge patch scaling app-canary to 0")
+	}
+}
