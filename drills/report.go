@@ -37,6 +37,9 @@ func (d *Drill) Report(failure string) *reports.Report {
 		Machinery: "deployment", DetectedBy: res.DetectedBy,
 		Timeline: timeline, MTTR: res.MTTR, ErrorBudget: res.ErrorBudget,
 		Observer:           d.observerStats(),
+		Budget:             reports.Duration(d.Scenario.Budget),
+		SeriesBucket:       reports.Duration(SeriesBucket),
+		Series:             Series(d.observer.Samples(), d.t0, SeriesBucket),
 		ServedVersionAfter: res.ServedAfter,
 		Faults:             []reports.FaultRecord{d.faultRecord()},
 	}
@@ -106,6 +109,15 @@ func (d *Drill) observerStats() reports.ObserverStats {
 	}
 	p50, p90, p99 := Percentiles(samples, time.Time{}, time.Time{})
 	st.P50, st.P90, st.P99 = reports.Duration(p50), reports.Duration(p90), reports.Duration(p99)
+	onset, _ := d.event(EventOnset)
+	restored, _ := d.event(EventRestored)
+	if !onset.IsZero() {
+		st.Before = SpanStats(samples, time.Time{}, onset)
+		st.During = SpanStats(samples, onset, restored)
+	}
+	if !restored.IsZero() {
+		st.After = SpanStats(samples, restored, time.Time{})
+	}
 	return st
 }
 

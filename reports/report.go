@@ -99,6 +99,30 @@ type ObserverStats struct {
 	P50      Duration `json:"p50"`
 	P90      Duration `json:"p90"`
 	P99      Duration `json:"p99"`
+	// Before, During and After split the traffic at the fault window:
+	// before onset, from onset to restored, and after restored.
+	Before LatencyStats `json:"before"`
+	During LatencyStats `json:"during"`
+	After  LatencyStats `json:"after"`
+}
+
+// LatencyStats summarizes the requests of one span of a drill.
+type LatencyStats struct {
+	Requests int      `json:"requests"`
+	Failures int      `json:"failures"`
+	P50      Duration `json:"p50"`
+	P90      Duration `json:"p90"`
+	P99      Duration `json:"p99"`
+}
+
+// SeriesPoint is one bucket of observed traffic, so that the timeline chart
+// can be drawn from the JSON alone. Offset is the bucket's start since t0.
+type SeriesPoint struct {
+	Offset       Duration `json:"offset"`
+	Requests     int      `json:"requests"`
+	Failures     int      `json:"failures"`
+	SuccessRatio float64  `json:"successRatio"`
+	P99          Duration `json:"p99"`
 }
 
 // FaultRecord is the bracket around one fault: when it was injected, when
@@ -149,6 +173,9 @@ type Report struct {
 	MTTR               *MTTR         `json:"mttr,omitempty"`
 	ErrorBudget        ErrorBudget   `json:"errorBudget"`
 	Observer           ObserverStats `json:"observer"`
+	Budget             Duration      `json:"budget"`
+	SeriesBucket       Duration      `json:"seriesBucket,omitempty"`
+	Series             []SeriesPoint `json:"series,omitempty"`
 	ServedVersionAfter string        `json:"servedVersionAfter,omitempty"`
 	Verdict            string        `json:"verdict"`
 	Reason             string        `json:"reason,omitempty"`
