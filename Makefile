@@ -14,7 +14,7 @@ GINKGO_FLAGS ?= -v --timeout=45m
 image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
-.PHONY: help docker images cluster cluster-down drill test unit e2e drills bench lint
+.PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint
 
 help:
 	@echo "make drill         cluster up if needed, images if needed, run the drill suite, write reports"
@@ -25,6 +25,9 @@ help:
 
 docker:
 	@$(TIMED) docker hack/setup-docker.sh
+
+browser:
+	@$(TIMED) browser hack/setup-browser.sh
 
 images: docker
 	@if [[ $$FIREDRILL_AIRGAP == 1 ]]; then $(TIMED) images images/build.sh all; \
@@ -38,10 +41,10 @@ cluster-down: docker
 
 drill: cluster
 	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
-	@echo "reports: $(RUN_DIR)"
+	@echo "reports: $(RUN_DIR)/index.html and $(RUN_DIR)/summary.md"
 
 # The drill suite (./scenarios) needs a cluster: it runs under `drills`, not `unit`.
-unit:
+unit: browser
 	@$(TIMED) unit $(GO) test $$($(GO) list ./... | grep -v /scenarios)
 
 e2e: images

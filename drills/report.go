@@ -64,7 +64,8 @@ func (d *Drill) verdict(res Result, failure string) (string, string) {
 	case res.ServedAfter != d.Scenario.Stable.Name:
 		return reports.VerdictFail, fmt.Sprintf("after restore users were served %q, want %q", res.ServedAfter, d.Scenario.Stable.Name)
 	}
-	return reports.VerdictPass, fmt.Sprintf("restored in %s (budget %s), detected by %s", res.MTTR.Total, d.Scenario.Budget, res.DetectedBy)
+	return reports.VerdictPass, fmt.Sprintf("restored in %s (budget %s), detected by %s",
+		time.Duration(res.MTTR.Total).Round(time.Millisecond), d.Scenario.Budget, res.DetectedBy)
 }
 
 // mttrOverBudget names the measured MTTR and the phase that took longest.
@@ -111,8 +112,9 @@ func (d *Drill) observerStats() reports.ObserverStats {
 	st.P50, st.P90, st.P99 = reports.Duration(p50), reports.Duration(p90), reports.Duration(p99)
 	onset, _ := d.event(EventOnset)
 	restored, _ := d.event(EventRestored)
+	steadyAt, _ := d.event(EventSteadyState)
 	if !onset.IsZero() {
-		st.Before = SpanStats(samples, time.Time{}, onset)
+		st.Before = SpanStats(samples, steadyAt, onset)
 		st.During = SpanStats(samples, onset, restored)
 	}
 	if !restored.IsZero() {

@@ -18,6 +18,10 @@ kind_dir=$(go mod download -json sigs.k8s.io/kind | jq -r .Dir)
 image=$(sed -n 's/^const Image = "\(.*\)"$/\1/p' "$kind_dir/pkg/apis/config/defaults/image.go")
 if docker image inspect "$image" >/dev/null 2>&1 || timeout 300 docker pull "$image" >/dev/null 2>&1; then
 	echo 0
-else
+elif docker info >/dev/null 2>&1; then
+	# Docker answers but cannot pull: no registry here. Remember it.
 	mkdir -p "$cache" && echo 1 | tee "$cache/airgap"
+else
+	# No Docker engine yet (make starts one): assume air-gapped, ask again next time.
+	echo 1
 fi
