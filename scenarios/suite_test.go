@@ -17,6 +17,7 @@ import (
 
 	"github.com/firedrill-dev/firedrill/cluster"
 	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/reports"
 )
 
 // Harness flags; pass them after `--` on the ginkgo command line.
@@ -114,9 +115,15 @@ var _ = ReportAfterSuite("suite reports", func(r Report) {
 	if env.runDir == "" {
 		return
 	}
-	Expect(reporters.GenerateJUnitReport(r, filepath.Join(env.runDir, "junit.xml"))).To(Succeed())
-	Expect(reporters.GenerateJSONReport(r, filepath.Join(env.runDir, "suite.json"))).To(Succeed())
-	fmt.Fprintf(GinkgoWriter, "reports written to %s\n", env.runDir)
+	// Ginkgo's own reports sit beside the drill reports; junit.xml,
+	// summary.md and index.html are rendered from the drills' JSON.
+	Expect(reporters.GenerateJUnitReport(r, filepath.Join(env.runDir, "ginkgo-junit.xml"))).To(Succeed())
+	Expect(reporters.GenerateJSONReport(r, filepath.Join(env.runDir, "ginkgo-suite.json"))).To(Succeed())
+	if err := reports.RenderDir(env.runDir); err != nil {
+		fmt.Fprintf(GinkgoWriter, "no drill reports rendered: %v\n", err)
+		return
+	}
+	fmt.Fprintf(GinkgoWriter, "reports: %s\n", filepath.Join(env.runDir, reports.IndexFile))
 })
 
 func countDeployments(ctx context.Context, ns string) (int, error) {

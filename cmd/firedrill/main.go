@@ -20,6 +20,7 @@ type command struct {
 var commands = []command{
 	{"up", "create (or reuse) the kind drill cluster and wait until it is Ready", runUp},
 	{"down", "delete the kind drill cluster", runDown},
+	{"report", "render the drill reports in a directory, or gate their MTTR against a baseline", runReport},
 }
 
 func main() {
@@ -65,5 +66,8 @@ func usage(out io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(out, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(out, "reports (no cluster needed):")
+	fmt.Fprintln(out, "  firedrill report render DIR")
+	fmt.Fprintln(out, "  firedrill report compare --baseline FILE [--tolerance 0.2] [--slack 500ms] [--update-baseline] DIR")
 	fmt.Fprintln(out, "environment: FIREDRILL_AIRGAP=1 uses only the offline node image; FIREDRILL_NODE_IMAGE forces one; FIREDRILL_CACHE moves the cache (default ~/.cache/firedrill)")
 }
