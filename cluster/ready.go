@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
 // readyPoll is how often the readiness wait asks the API server.
@@ -118,15 +120,5 @@ func hasCondition(conds []corev1.NodeCondition, t corev1.NodeConditionType) bool
 	return false
 }
 
-// PodReady reports whether a pod is Running with its Ready condition true.
-func PodReady(p *corev1.Pod) bool {
-	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+// PodReady reports whether a pod is Running, not terminating, and Ready.
+func PodReady(p *corev1.Pod) bool { return kube.PodReady(p) }
