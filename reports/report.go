@@ -50,8 +50,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// String formats d like time.Duration, for logs and rendered reports.
-func (d Duration) String() string { return time.Duration(d).String() }
+// String formats d like time.Duration rounded to the millisecond, the
+// precision reports are kept at, for logs, messages and rendered reports.
+func (d Duration) String() string { return time.Duration(d).Round(time.Millisecond).String() }
 
 // Event is one timestamped entry of a drill's Timeline. Offset repeats At
 // relative to the drill start t0 so that readers need not do clock math.
