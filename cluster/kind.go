@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cmd"
 )
 
@@ -237,4 +239,17 @@ func inBackground[T any](ctx context.Context, call func() (T, error)) (T, error)
 		var zero T
 		return zero, ctx.Err()
 	}
+}
+
+// NodeExec runs a command on the cluster's first control-plane node and
+// returns its combined output, for host probes such as the fault
+// capability probe.
+func (k *Kind) NodeExec(ctx context.Context, args ...string) (string, error) {
+	nodeList, err := inBackground(ctx, func() ([]nodes.Node, error) { return k.provider.ListInternalNodes(k.name) })
+	if err != nil || len(nodeList) == 0 {
+		return "", fmt.Errorf("no node in kind cluster %q: %v", k.name, err)
+	}
+	var out strings.Builder
+	err = nodeList[0].CommandContext(ctx, args[0], args[1:]...).SetStdout(&out).SetStderr(&out).Run()
+	return out.String(), err
 }

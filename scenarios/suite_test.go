@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/firedrill-dev/firedrill/cluster"
 	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/reports"
 )
 
@@ -45,6 +47,8 @@ var env struct {
 	hostPorts map[int32]int32
 	runID     string
 	runDir    string
+	// capabilities says which Chaos Mesh fault kinds cannot run here.
+	capabilities faults.Capabilities
 }
 
 func TestScenarios(t *testing.T) {
@@ -83,12 +87,27 @@ func useKindCluster(ctx context.Context) {
 	Expect(err).NotTo(HaveOccurred())
 	By("loading " + env.image)
 	Expect(kind.LoadImages(ctx, env.image)).To(Succeed())
+	probeCapabilities(ctx, kind)
 	env.hostPorts, err = cluster.HostPorts(configPath, 0)
 	Expect(err).NotTo(HaveOccurred())
 	for nodePort := range env.hostPorts {
 		env.nodePorts = append(env.nodePorts, nodePort)
 	}
 	slices.Sort(env.nodePorts)
+}
+
+// probeCapabilities finds the Chaos Mesh fault kinds this host cannot run
+// and keeps the answer with the run's reports, so skips carry a reason.
+func probeCapabilities(ctx context.Context, kind *cluster.Kind) {
+	By("probing which fault kinds this host can run")
+	caps, err := faults.Probe(ctx, kind.NodeExec)
+	Expect(err).NotTo(HaveOccurred())
+	env.capabilities = caps
+	raw, err := json.MarshalIndent(caps, "", "  ")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.WriteFile(filepath.Join(env.runDir, "capabilities.json"), raw, 0o644)).To(Succeed())
+	AddReportEntry("fault capabilities", caps.String())
+	fmt.Fprintf(GinkgoWriter, "fault capabilities: %s\n", caps)
 }
 
 func useExistingCluster(ctx context.Context) {
