@@ -2,6 +2,7 @@ package drills
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,7 +20,8 @@ func (d *Drill) Cleanup(ctx context.Context) error {
 		return nil
 	}
 	return phase(ctx, "cleanup", d.opts.Timeouts.Cleanup, func(ctx context.Context) error {
-		return DeleteNamespace(ctx, d.cluster.Client, d.Namespace)
+		faultErr := d.recoverFaults(ctx)
+		return errors.Join(faultErr, DeleteNamespace(ctx, d.cluster.Client, d.Namespace))
 	})
 }
 

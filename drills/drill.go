@@ -55,6 +55,8 @@ type Options struct {
 	Log io.Writer
 	// Timeouts bound each phase (zero fields take the defaults).
 	Timeouts Timeouts
+	// Faults is what injected faults need from the suite.
+	Faults FaultEnv
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -80,6 +82,7 @@ type Drill struct {
 	timeline []reports.Event
 	outcome  chan outcomeOrErr
 	result   *Result
+	planned  []*plannedFault
 }
 
 type outcomeOrErr struct {
@@ -115,6 +118,7 @@ func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
 		return nil, err
 	}
 	d.observer = obs
+	d.planFaults()
 	return d, nil
 }
 

@@ -55,3 +55,14 @@ func ConsumeErrorBudgetBelow(fraction float64) types.GomegaMatcher {
 		return r.ErrorBudget.Fraction < fraction, nil
 	}).WithTemplate("Expected error budget consumed below {{.Data}}, but {{.Actual.ErrorBudget.Failed}} of {{.Actual.ErrorBudget.Total}} requests failed ({{.Actual.ErrorBudget.Fraction}})", fraction)
 }
+
+// StayWithinSLO succeeds when the SLO was never breached after the fault's
+// onset: users did not notice the fault.
+func StayWithinSLO() types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(r *Result) (bool, error) {
+		if r == nil {
+			return false, fmt.Errorf("no drill result")
+		}
+		return !r.Breached, nil
+	}).WithTemplate("Expected the SLO to hold through the fault, but it was breached: {{.Actual.MTTRSummary}}")
+}

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
+	"github.com/firedrill-dev/firedrill/faults/toxiproxy"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
@@ -24,6 +26,10 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 	return phase(ctx, "create namespace", d.opts.Timeouts.Namespace, func(ctx context.Context) error {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.Namespace, Labels: map[string]string{
 			LabelDrill: "true", LabelScenario: d.Scenario.Name, LabelRun: d.opts.RunID,
+		}, Annotations: map[string]string{
+			// Chaos Mesh is installed with namespace filtering: only
+			// drill namespaces carry this and can be targeted.
+			chaosmesh.InjectAnnotation: "enabled",
 		}}}
 		if _, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 			return err
@@ -32,10 +38,12 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 		if d.Scenario.Calibrate > 0 {
 			detection = rollback.DetectHarness
 		}
-		m, err := rollback.NewDeployment(d.cluster.Client, rollback.DeploymentOptions{
+		opts := rollback.DeploymentOptions{
 			Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
 			Detection: detection, Log: d.opts.Log,
-		})
+		}
+		d.addSidecar(&opts)
+		m, err := rollback.NewDeployment(d.cluster.Client, opts)
 		d.machinery = m
 		return err
 	})
@@ -106,7 +114,7 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 	if err := d.machinery.StartCanary(ctx, canary); err != nil {
 		return fmt.Errorf("start canary: %w", err)
 	}
-	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s with %d replica(s), fault %s", canary.Name, canary.Replicas, d.Scenario.Fault.Kind))
+	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s with %d replica(s), fault %s", canary.Name, canary.Replicas, d.Scenario.faultKinds()))
 	go func() {
 		out, err := d.machinery.AwaitRollback(d.life)
 		d.outcome <- outcomeOrErr{out, err}
@@ -125,6 +133,9 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 // or through the API, never assumed from the canary's creation.
 func (d *Drill) ConfirmOnset(ctx context.Context) error {
 	return phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
+		if len(d.planned) > 0 {
+			return d.InjectFaults(ctx)
+		}
 		if d.Scenario.Fault.Onset == OnsetCanaryCrashes {
 			return d.confirmCrash(ctx)
 		}
@@ -173,8 +184,12 @@ func crashedContainer(pods []*corev1.Pod) string {
 	return ""
 }
 
-// AwaitRollback waits for the machinery's decision and actuation.
+// AwaitRollback waits for the machinery's decision and actuation. A steady
+// drill expects no rollback and returns at once.
 func (d *Drill) AwaitRollback(ctx context.Context) error {
+	if d.Scenario.Expect == ExpectSteady {
+		return nil
+	}
 	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
 		select {
 		case r := <-d.outcome:
@@ -191,4 +206,22 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 			return ctx.Err()
 		}
 	})
+}
+
+// addSidecar puts the Toxiproxy sidecar on the track a planned Toxiproxy
+// fault targets, and routes user traffic by the named port so that pods
+// with and without the sidecar sit behind the same Service.
+func (d *Drill) addSidecar(opts *rollback.DeploymentOptions) {
+	target, ok := d.usesToxiproxy()
+	if !ok {
+		return
+	}
+	image := d.opts.Faults.ToxiproxyImage
+	opts.TargetPort = toxiproxy.PortNameUser
+	opts.Template = func(track string, tmpl *corev1.PodTemplateSpec) error {
+		if string(target) == track || target == "both" {
+			return toxiproxy.WithSidecar(tmpl, image)
+		}
+		return toxiproxy.WithoutSidecar(tmpl)
+	}
 }

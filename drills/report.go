@@ -41,13 +41,16 @@ func (d *Drill) Report(failure string) *reports.Report {
 		SeriesBucket:       reports.Duration(SeriesBucket),
 		Series:             Series(d.observer.Samples(), d.t0, SeriesBucket),
 		ServedVersionAfter: res.ServedAfter,
-		Faults:             []reports.FaultRecord{d.faultRecord()},
+		Faults:             d.faultRecords(),
 	}
 	r.Verdict, r.Reason = d.verdict(res, failure)
 	return r
 }
 
 func (d *Drill) verdict(res Result, failure string) (string, string) {
+	if skip := d.skipReason(); skip != "" {
+		return reports.VerdictSkipped, skip
+	}
 	switch {
 	case failure != "":
 		return reports.VerdictFail, failure
@@ -87,6 +90,34 @@ func phaseDuration(p reports.Phases, name string) reports.Duration {
 		return p.Actuate
 	}
 	return p.Recover
+}
+
+// faultRecords lists the injected faults, or the canary-borne fault.
+func (d *Drill) faultRecords() []reports.FaultRecord {
+	if len(d.planned) == 0 {
+		return []reports.FaultRecord{d.faultRecord()}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	recs := make([]reports.FaultRecord, 0, len(d.planned))
+	for _, p := range d.planned {
+		r := p.record
+		if r.Name == "" {
+			r = reports.FaultRecord{Name: p.spec.Kind, Kind: p.spec.Kind, Backend: p.backend, Target: string(p.spec.Target)}
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// skipReason is why the drill could not run its fault here, or "".
+func (d *Drill) skipReason() string {
+	for _, p := range d.planned {
+		if p.skip != "" {
+			return "skipped: " + p.skip
+		}
+	}
+	return ""
 }
 
 func (d *Drill) faultRecord() reports.FaultRecord {
@@ -129,11 +160,17 @@ func (d *Drill) WriteReport(ctx context.Context, failure string) (string, error)
 	if err := mkdir(d.evidenceDir()); err != nil {
 		return "", err
 	}
-	r := d.Report(failure)
-	r.Artifacts = append(r.Artifacts, d.writeSamples())
-	if r.Verdict != reports.VerdictPass && !d.t0.IsZero() {
-		r.Artifacts = append(r.Artifacts, d.writeEvidence(ctx)...)
+	var evidence []string
+	if (failure != "" || d.Report(failure).Verdict == reports.VerdictFail) && !d.t0.IsZero() {
+		evidence = d.writeEvidence(ctx)
 	}
+	// Faults are removed after the evidence is kept and before the report
+	// is written, so the report says when and how they were recovered.
+	if err := d.recoverFaults(ctx); err != nil && failure == "" {
+		failure = err.Error()
+	}
+	r := d.Report(failure)
+	r.Artifacts = append(append(r.Artifacts, d.writeSamples()), evidence...)
 	return reports.WriteJSON(d.reportDir(), r)
 }
 

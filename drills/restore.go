@@ -28,6 +28,8 @@ type Result struct {
 	ServedAfter string
 	// Calibration is set by calibration drills.
 	Calibration *Calibration
+	// Breached says whether the SLO was breached at all after onset.
+	Breached bool
 }
 
 // ConfirmRestored keeps observing until service is restored: the SLO holds
@@ -37,6 +39,10 @@ type Result struct {
 func (d *Drill) ConfirmRestored(ctx context.Context) error {
 	onset, okOnset := d.event(EventOnset)
 	actuated, okActuated := d.event(EventActuated)
+	if d.Scenario.Expect == ExpectSteady {
+		// No rollback: service must come back on its own, measured from onset.
+		actuated, okActuated = onset, okOnset
+	}
 	if !okOnset || !okActuated {
 		return errors.New("confirm restored: onset and actuation must be recorded first")
 	}
@@ -55,13 +61,14 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 	a := Analyze(samples, slo, onset, interval)
 	detected := a.Detected
 	if detected.IsZero() {
-		detected, _ = d.event(EventDecided)
-		d.record(EventDetected, detected, "no SLO breach seen by users; detected by the machinery")
+		if decided, ok := d.event(EventDecided); ok {
+			d.record(EventDetected, decided, "no SLO breach seen by users; detected by the machinery")
+		}
 	} else {
 		d.record(EventDetected, detected, "first SLO breach")
 	}
 	d.record(EventRestored, restored, fmt.Sprintf("SLO held for %s", slo.stability()))
-	d.finishResult(samples, interval)
+	d.finishResult(samples, interval, a.Breached)
 	return nil
 }
 
@@ -83,10 +90,10 @@ func restoredAfter(samples []Sample, slo SLO, actuated time.Time, interval time.
 	return a.Restored
 }
 
-func (d *Drill) finishResult(samples []Sample, interval time.Duration) {
+func (d *Drill) finishResult(samples []Sample, interval time.Duration, breached bool) {
 	m := d.marks()
 	res := d.resultCopy()
-	res.Marks = m
+	res.Marks, res.Breached = m, breached
 	mttr, err := ComputeMTTR(m, interval, d.Scenario.Budget)
 	if err != nil {
 		res.MTTRErr = err.Error()

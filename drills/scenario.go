@@ -3,6 +3,7 @@ package drills
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/firedrill-dev/firedrill/rollback"
@@ -35,7 +36,25 @@ type Scenario struct {
 	// Calibrate, when set, makes this a calibration drill: no canary, and
 	// the app fails every request for exactly this long.
 	Calibrate time.Duration
+	// Faults are injected during the canary; the first confirmed onset is
+	// the drill's onset.
+	Faults []FaultSpec
+	// Expect is what the drill checks: ExpectRollback (the default) or
+	// ExpectSteady (no rollback; service must recover within the budget).
+	Expect Expect
 }
+
+// Expect says what a drill expects of the machinery.
+type Expect string
+
+const (
+	// ExpectRollback: the machinery must roll the canary back and service
+	// must be restored within the budget.
+	ExpectRollback Expect = ""
+	// ExpectSteady: the canary stays; the SLO must be restored (or never
+	// breached) within the budget without a rollback.
+	ExpectSteady Expect = "steady"
+)
 
 // Onset says how a fault's onset is confirmed on the data plane or the API.
 type Onset string
@@ -98,6 +117,14 @@ func (s Scenario) checkVersions() error {
 }
 
 func (s Scenario) checkFault() error {
+	for _, f := range s.Faults {
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+	}
+	if len(s.Faults) > 0 && s.Fault.Onset == "" {
+		return nil
+	}
 	switch s.Fault.Onset {
 	case OnsetCanaryServesErrors, OnsetCanaryCrashes:
 	default:
@@ -105,6 +132,9 @@ func (s Scenario) checkFault() error {
 	}
 	if s.Fault.Kind == "" {
 		return fmt.Errorf("scenario %s: fault kind is empty", s.Name)
+	}
+	if len(s.Faults) > 0 {
+		return fmt.Errorf("scenario %s: a canary fault and injected faults both define onset: use one", s.Name)
 	}
 	return nil
 }
@@ -152,4 +182,16 @@ func (s Scenario) checkCalibration() error {
 		return fmt.Errorf("scenario %s: calibration outage %s is over 10m", s.Name, s.Calibrate)
 	}
 	return s.checkRate()
+}
+
+// faultKinds names the scenario's faults for logs and reports.
+func (s Scenario) faultKinds() string {
+	if len(s.Faults) == 0 {
+		return s.Fault.Kind
+	}
+	kinds := make([]string, len(s.Faults))
+	for i, f := range s.Faults {
+		kinds[i] = f.Kind
+	}
+	return strings.Join(kinds, ", ")
 }

@@ -46,6 +46,12 @@ type DeploymentOptions struct {
 	ProgressDeadline time.Duration
 	// Log receives one line per step (may be nil).
 	Log io.Writer
+	// TargetPort, when set, is the named container port the Service sends
+	// user traffic to (e.g. a proxy sidecar's), instead of the app's port.
+	TargetPort string
+	// Template, when set, adjusts each track's pod template before it is
+	// created (e.g. to add a fault sidecar).
+	Template func(track string, tmpl *corev1.PodTemplateSpec) error
 }
 
 // Deployment is the native canary: stable and canary Deployments behind one
@@ -98,11 +104,15 @@ func (d *Deployment) DeployStable(ctx context.Context, stable Version) error {
 	if _, err := d.client.CoreV1().Services(d.opts.Namespace).Create(ctx, d.service(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
-	if _, err := d.client.AppsV1().Deployments(d.opts.Namespace).Create(ctx, d.deployment(TrackStable, stable), metav1.CreateOptions{}); err != nil {
+	dep, err := d.deployment(TrackStable, stable)
+	if err != nil {
+		return err
+	}
+	if _, err := d.client.AppsV1().Deployments(d.opts.Namespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create stable deployment: %w", err)
 	}
 	d.logf("waiting for %d stable pod(s) of %s", stable.Replicas, stable.Name)
-	_, err := kube.WaitPods(ctx, d.client, d.opts.Namespace, d.selector(TrackStable), d.stableReady)
+	_, err = kube.WaitPods(ctx, d.client, d.opts.Namespace, d.selector(TrackStable), d.stableReady)
 	return err
 }
 
@@ -111,7 +121,10 @@ func (d *Deployment) StartCanary(ctx context.Context, canary Version) error {
 	if canary.Replicas < 1 {
 		return fmt.Errorf("canary version %s: replicas must be at least 1", canary.Name)
 	}
-	dep := d.deployment(TrackCanary, canary)
+	dep, err := d.deployment(TrackCanary, canary)
+	if err != nil {
+		return err
+	}
 	dep.Spec.ProgressDeadlineSeconds = ptr.To(int32(d.opts.ProgressDeadline.Seconds()))
 	if _, err := d.client.AppsV1().Deployments(d.opts.Namespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create canary deployment: %w", err)
@@ -198,13 +211,21 @@ func report(found chan<- Outcome, errs chan<- error, at time.Time, reason string
 	found <- Outcome{DetectedBy: "kubernetes signals", Reason: reason, Decided: at}
 }
 
-// crashing names the first canary pod whose container crashed.
+// badWaiting are the waiting reasons that mean a pod will not come up by
+// itself: it crashes, or its image cannot be pulled.
+var badWaiting = map[string]bool{
+	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true,
+	"ErrImageNeverPull": true, "InvalidImageName": true,
+}
+
+// crashing names the first canary pod whose container crashed or cannot
+// start.
 func crashing(pods []*corev1.Pod) string {
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
 	for _, p := range pods {
 		for _, c := range p.Status.ContainerStatuses {
-			if w := c.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
-				return fmt.Sprintf("canary pod %s is in CrashLoopBackOff", p.Name)
+			if w := c.State.Waiting; w != nil && badWaiting[w.Reason] {
+				return fmt.Sprintf("canary pod %s is in %s", p.Name, w.Reason)
 			}
 			if t := c.LastTerminationState.Terminated; t != nil && t.ExitCode != 0 && c.RestartCount > 0 {
 				return fmt.Sprintf("canary pod %s crashed (exit %d, %d restart(s))", p.Name, t.ExitCode, c.RestartCount)

@@ -224,8 +224,14 @@ func TestService(t *testing.T) {
 func TestDeploymentObjects(t *testing.T) {
 	d := newMachinery(t, fake.NewClientset(), DetectKubernetes)
 	v := Version{Name: "v2", Replicas: 2, Env: map[string]string{"ZED": "z", "ERROR_RATIO": "1", "ALPHA": "a"}}
-	stable := d.deployment(TrackStable, Version{Name: "v1", Replicas: 3})
-	canary := d.deployment(TrackCanary, v)
+	stable, err := d.deployment(TrackStable, Version{Name: "v1", Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canary, err := d.deployment(TrackCanary, v)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	if canary.Name != "app-canary" || stable.Name != "app-stable" {
 		t.Errorf("deployment names %s and %s, want app-stable and app-canary", stable.Name, canary.Name)
@@ -543,5 +549,30 @@ func TestAwaitRollbackKubernetesProgressDeadline(t *testing.T) {
 	}
 	if !scaledToZero(client) {
 		t.Errorf("no merge patch scaling app-canary to 0")
+	}
+}
+
+func TestTemplateAndTargetPort(t *testing.T) {
+	var tracks []string
+	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{
+		Namespace: "drill-x-1", Image: "img", Detection: DetectHarness, TargetPort: "user",
+		Template: func(track string, tmpl *corev1.PodTemplateSpec) error {
+			tracks = append(tracks, track)
+			tmpl.Annotations = map[string]string{"seen": track}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := d.deployment(TrackCanary, Version{Name: "v2", Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dep.Spec.Template.Annotations["seen"] != TrackCanary || len(tracks) != 1 {
+		t.Errorf("template hook saw %v, annotations %v", tracks, dep.Spec.Template.Annotations)
+	}
+	if got := d.service().Spec.Ports[0].TargetPort.String(); got != "user" {
+		t.Errorf("service targetPort %q, want the named port user", got)
 	}
 }

@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -29,17 +30,24 @@ func (d *Deployment) service() *corev1.Service {
 			Type:     corev1.ServiceTypeNodePort,
 			Selector: map[string]string{"app": d.opts.App},
 			Ports: []corev1.ServicePort{{
-				Name: "http", Port: 80, TargetPort: intstr.FromInt32(appPort), NodePort: d.opts.NodePort,
+				Name: "http", Port: 80, TargetPort: d.targetPort(), NodePort: d.opts.NodePort,
 			}},
 		},
 	}
 }
 
-func (d *Deployment) deployment(track string, v Version) *appsv1.Deployment {
+func (d *Deployment) targetPort() intstr.IntOrString {
+	if d.opts.TargetPort != "" {
+		return intstr.FromString(d.opts.TargetPort)
+	}
+	return intstr.FromInt32(appPort)
+}
+
+func (d *Deployment) deployment(track string, v Version) (*appsv1.Deployment, error) {
 	labels := map[string]string{"app": d.opts.App, "track": track}
 	podLabels := maps.Clone(labels)
 	podLabels["version"] = v.Name
-	return &appsv1.Deployment{
+	dep := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: d.name(track), Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(v.Replicas),
@@ -50,6 +58,12 @@ func (d *Deployment) deployment(track string, v Version) *appsv1.Deployment {
 			},
 		},
 	}
+	if d.opts.Template != nil {
+		if err := d.opts.Template(track, &dep.Spec.Template); err != nil {
+			return nil, fmt.Errorf("%s pod template: %w", track, err)
+		}
+	}
+	return dep, nil
 }
 
 func (d *Deployment) podSpec(v Version) corev1.PodSpec {

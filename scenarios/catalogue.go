@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
 
@@ -16,6 +17,12 @@ const (
 	LabelDetectKube   = "detection:kubernetes"
 	LabelCalibration  = "calibration"
 	LabelInterruption = "interrupt"
+	LabelPodKill      = "fault:pod-kill"
+	LabelPartition    = "fault:network-partition"
+	LabelDelay        = "fault:network-delay"
+	LabelBadImage     = "fault:bad-image"
+	LabelChaosMesh    = "backend:chaosmesh"
+	LabelNative       = "backend:native"
 )
 
 // defaultSLO: at most 5% errors over a 2s window, restored after 10s clean.
@@ -60,5 +67,100 @@ var Calibration = drills.Scenario{
 	Calibrate: 3 * time.Second,
 }
 
-// Rollbacks are the drills that roll back a bad canary.
-var Rollbacks = []drills.Scenario{CanaryBadVersion, CanaryCrashloop}
+// healthyCanary is a good new version: the injected fault is what goes wrong.
+var healthyCanary = rollback.Version{Name: "v2", Replicas: 1}
+
+// onCanaryTraffic starts a fault once the canary serves 10% of requests.
+var onCanaryTraffic = drills.Start{When: drills.StartOnCanaryTraffic, Percent: 10}
+
+// CanaryPodKill: Chaos Mesh kills the canary pod while it takes traffic;
+// Kubernetes replaces it and service must recover within the budget with
+// no rollback.
+var CanaryPodKill = drills.Scenario{
+	Name:      "canary-pod-kill",
+	Labels:    []string{LabelDeployment, LabelPodKill, LabelChaosMesh, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	SLO:       defaultSLO,
+	Budget:    30 * time.Second,
+}
+
+// StablePodKillDuringCanary: a stable pod is killed gracefully while the
+// canary runs; the app drains, so service must stay within its SLO.
+var StablePodKillDuringCanary = drills.Scenario{
+	Name:      "stable-pod-kill-during-canary",
+	Labels:    []string{LabelDeployment, LabelPodKill, LabelChaosMesh, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodKill, Target: faults.TargetStable, Start: onCanaryTraffic, Graceful: true}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	SLO:       defaultSLO,
+	Budget:    30 * time.Second,
+}
+
+// CanaryNetworkPartition: iptables rules in the canary pods' network
+// namespace drop user traffic; the harness SLO monitor fires the rollback.
+var CanaryNetworkPartition = drills.Scenario{
+	Name:      "canary-network-partition",
+	Labels:    []string{LabelDeployment, LabelPartition, LabelNative, LabelDetectHarn},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultNetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    45 * time.Second,
+}
+
+// CanaryNetworkDelay: the canary's answers are delayed past the latency
+// SLO; Chaos Mesh NetworkChaos where the kernel allows, Toxiproxy otherwise.
+var CanaryNetworkDelay = drills.Scenario{
+	Name:   "canary-network-delay",
+	Labels: []string{LabelDeployment, LabelDelay, LabelDetectHarn},
+	Stable: stable,
+	Canary: healthyCanary,
+	Faults: []drills.FaultSpec{{Kind: drills.FaultNetworkDelay, Target: faults.TargetCanary, Start: onCanaryTraffic,
+		Latency: 600 * time.Millisecond}},
+	Detection: rollback.DetectHarness,
+	SLO:       drills.SLO{MaxErrorRatio: 0.05, MaxP99: 300 * time.Millisecond, Window: 2 * time.Second, Stability: 10 * time.Second},
+	Budget:    45 * time.Second,
+}
+
+// CanaryNetworkPartitionChaosMesh is the partition through Chaos Mesh
+// NetworkChaos; on hosts whose kernel lacks netem it is skipped with the
+// probe's reason.
+var CanaryNetworkPartitionChaosMesh = drills.Scenario{
+	Name:   "canary-partition-chaosmesh",
+	Labels: []string{LabelDeployment, LabelPartition, LabelChaosMesh, LabelDetectHarn},
+	Stable: stable,
+	Canary: healthyCanary,
+	Faults: []drills.FaultSpec{{Kind: drills.FaultNetworkPartition, Backend: drills.BackendChaosMesh,
+		Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    45 * time.Second,
+}
+
+// CanaryBadImage: the canary is moved to an image that cannot be pulled;
+// the machinery rolls back on Kubernetes signals.
+var CanaryBadImage = drills.Scenario{
+	Name:      "canary-bad-image",
+	Labels:    []string{LabelDeployment, LabelBadImage, LabelNative, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultBadImage, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectKubernetes,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// Rollbacks are the drills that roll back a bad canary or a canary hit by
+// a fault, and the drills where service must ride the fault out.
+var Rollbacks = []drills.Scenario{
+	CanaryBadVersion, CanaryCrashloop,
+	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
+	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
+}

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -57,11 +58,17 @@ func keepFailure(failure *string) {
 func describeRollback(s drills.Scenario) {
 	Describe(s.Name, Ordered, Label(s.Labels...), func() {
 		var d *drills.Drill
-		var failure string
+		var failure, skipped string
 		keepFailure(&failure)
 		BeforeAll(func(ctx SpecContext) {
 			d = startDrill(ctx, s, &failure)
 		}, NodeTimeout(timeouts.Namespace))
+		// A fault this host cannot run skips the rest of the drill.
+		BeforeEach(func() {
+			if skipped != "" {
+				Skip(skipped)
+			}
+		})
 
 		It("deploys the stable version", func(ctx SpecContext) {
 			Expect(d.DeployStable(ctx)).To(Succeed())
@@ -74,8 +81,24 @@ func describeRollback(s drills.Scenario) {
 
 		It("starts the canary and confirms the fault's onset", func(ctx SpecContext) {
 			Expect(d.StartCanary(ctx)).To(Succeed())
-			Expect(d.ConfirmOnset(ctx)).To(Succeed())
+			err := d.ConfirmOnset(ctx)
+			if errors.Is(err, drills.ErrSkipped) {
+				skipped = err.Error()
+				Skip(skipped)
+			}
+			Expect(err).NotTo(HaveOccurred())
 		}, NodeTimeout(timeouts.Onset))
+
+		if s.Expect == drills.ExpectSteady {
+			It("rides the fault out without a rollback", func(ctx SpecContext) {
+				Expect(d.ConfirmRestored(ctx)).To(Succeed())
+				Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
+				if s.Faults[0].Graceful {
+					Expect(d.Result()).To(drills.StayWithinSLO())
+				}
+			}, NodeTimeout(timeouts.Restore))
+			return
+		}
 
 		It("rolls back", func(ctx SpecContext) {
 			Expect(d.AwaitRollback(ctx)).To(Succeed())

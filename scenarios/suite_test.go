@@ -19,19 +19,21 @@ import (
 	"github.com/firedrill-dev/firedrill/cluster"
 	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
 	"github.com/firedrill-dev/firedrill/reports"
 )
 
 // Harness flags; pass them after `--` on the ginkgo command line.
 var (
-	flagCluster    = flag.String("firedrill.cluster", cluster.DefaultName, "kind cluster to create or reuse")
-	flagKubeconfig = flag.String("firedrill.kubeconfig", "", "kubeconfig of an existing cluster (with -firedrill.context)")
-	flagContext    = flag.String("firedrill.context", "", "run against this existing kubeconfig context instead of kind")
-	flagURL        = flag.String("firedrill.url", "", "user-path URL of the app on an existing cluster")
-	flagRunDir     = flag.String("firedrill.run-dir", os.Getenv("FIREDRILL_RUN_DIR"), "directory for reports (default _runs/<time>)")
-	flagRunID      = flag.String("firedrill.run-id", "", "label value for this run's namespaces (default from the time)")
-	flagBudget     = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
-	flagRate       = flag.Int("firedrill.rate", 0, "observer rate in Hz (default 50)")
+	flagCluster       = flag.String("firedrill.cluster", cluster.DefaultName, "kind cluster to create or reuse")
+	flagKubeconfig    = flag.String("firedrill.kubeconfig", "", "kubeconfig of an existing cluster (with -firedrill.context)")
+	flagContext       = flag.String("firedrill.context", "", "run against this existing kubeconfig context instead of kind")
+	flagURL           = flag.String("firedrill.url", "", "user-path URL of the app on an existing cluster")
+	flagRunDir        = flag.String("firedrill.run-dir", os.Getenv("FIREDRILL_RUN_DIR"), "directory for reports (default _runs/<time>)")
+	flagRunID         = flag.String("firedrill.run-id", "", "label value for this run's namespaces (default from the time)")
+	flagBudget        = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
+	flagRate          = flag.Int("firedrill.rate", 0, "observer rate in Hz (default 50)")
+	flagKeepChaosMesh = flag.Bool("firedrill.keep-chaos-mesh", false, "leave Chaos Mesh installed after the suite")
 )
 
 // suiteTimeouts name the suite-level waits.
@@ -49,6 +51,10 @@ var env struct {
 	runDir    string
 	// capabilities says which Chaos Mesh fault kinds cannot run here.
 	capabilities faults.Capabilities
+	// faults is what injected faults need; chaosInstall is set when this
+	// suite installed Chaos Mesh.
+	faults       drills.FaultEnv
+	chaosInstall *chaosmesh.Install
 }
 
 func TestScenarios(t *testing.T) {
@@ -73,7 +79,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		return
 	}
 	useKindCluster(ctx)
-}, NodeTimeout(suiteTimeouts.clusterUp+suiteTimeouts.loadImage))
+}, NodeTimeout(2*suiteTimeouts.clusterUp+suiteTimeouts.loadImage))
 
 func useKindCluster(ctx context.Context) {
 	configPath, err := cluster.FindConfig(".")
@@ -88,6 +94,7 @@ func useKindCluster(ctx context.Context) {
 	By("loading " + env.image)
 	Expect(kind.LoadImages(ctx, env.image)).To(Succeed())
 	probeCapabilities(ctx, kind)
+	setUpFaultBackends(ctx, kind)
 	env.hostPorts, err = cluster.HostPorts(configPath, 0)
 	Expect(err).NotTo(HaveOccurred())
 	for nodePort := range env.hostPorts {
@@ -119,7 +126,7 @@ func useExistingCluster(ctx context.Context) {
 
 // drillOptions picks a free published NodePort and the observer URL for it.
 func drillOptions(ctx context.Context) drills.Options {
-	opts := drills.Options{Image: env.image, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL}
+	opts := drills.Options{Image: env.image, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults}
 	if *flagContext != "" {
 		return opts
 	}

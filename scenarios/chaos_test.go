@@ -1,0 +1,97 @@
+package scenarios_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/firedrill-dev/firedrill/cluster"
+	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
+)
+
+// chaosMeshRegistry is the registry part of the offline Chaos Mesh images:
+// <registry>/chaos-mesh/chaos-mesh:<tag> and .../chaos-daemon:<tag>.
+const chaosMeshRegistry = "firedrill"
+
+// setUpFaultBackends loads the fault images into kind and installs Chaos
+// Mesh from the offline images the Makefile names. Without them, Chaos Mesh
+// drills are skipped with that reason.
+func setUpFaultBackends(ctx context.Context, kind *cluster.Kind) {
+	env.faults.Capabilities = env.capabilities
+	env.faults.NodeExec = kind.NodeExec
+	if img := os.Getenv("FIREDRILL_TOXIPROXY_IMAGE"); img != "" {
+		Expect(kind.LoadImages(ctx, img)).To(Succeed())
+		env.faults.ToxiproxyImage = img
+	}
+	tag, chart := os.Getenv("FIREDRILL_CHAOS_MESH_TAG"), os.Getenv("FIREDRILL_CHAOS_MESH_CHART")
+	if tag == "" || chart == "" {
+		env.faults.ChaosMissing = "no offline Chaos Mesh images (FIREDRILL_CHAOS_MESH_TAG/CHART unset; run through make)"
+		return
+	}
+	By("installing Chaos Mesh " + tag)
+	Expect(kind.LoadImages(ctx,
+		chaosMeshRegistry+"/chaos-mesh/chaos-mesh:"+tag, chaosMeshRegistry+"/chaos-mesh/chaos-daemon:"+tag)).To(Succeed())
+	install := chaosInstall(tag, chart)
+	Expect(install.Run(ctx)).To(Succeed())
+	cl, err := chaosmesh.NewClient(env.cluster.REST)
+	Expect(err).NotTo(HaveOccurred())
+	env.faults.Chaos = cl
+	env.chaosInstall = &install
+}
+
+func chaosInstall(tag, chart string) chaosmesh.Install {
+	return chaosmesh.Install{
+		ChartDir: chart, Registry: chaosMeshRegistry, Tag: tag,
+		Kubeconfig: env.cluster.Kubeconfig, Context: env.cluster.Context,
+		Client: env.cluster.Client, Log: GinkgoWriter,
+	}
+}
+
+// leftoverChaos lists chaos objects of the kinds drills use, in every
+// namespace: after the suite there must be none.
+func leftoverChaos(ctx context.Context, cl client.Client) ([]string, error) {
+	var left []string
+	lists := map[string]client.ObjectList{
+		"podchaos": &v1alpha1.PodChaosList{}, "networkchaos": &v1alpha1.NetworkChaosList{},
+		"stresschaos": &v1alpha1.StressChaosList{}, "timechaos": &v1alpha1.TimeChaosList{},
+	}
+	for kind, list := range lists {
+		if err := cl.List(ctx, list); err != nil {
+			return nil, fmt.Errorf("list %s: %w", kind, err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			o, err := meta.Accessor(item)
+			if err != nil {
+				return nil, err
+			}
+			left = append(left, kind+"/"+o.GetNamespace()+"/"+o.GetName())
+		}
+	}
+	return left, nil
+}
+
+// After the suite no chaos object may be left anywhere, and Chaos Mesh is
+// uninstalled cleanly unless -firedrill.keep-chaos-mesh is set.
+var _ = AfterSuite(func(ctx SpecContext) {
+	if env.faults.Chaos == nil {
+		return
+	}
+	left, err := leftoverChaos(ctx, env.faults.Chaos)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(left).To(BeEmpty(), "chaos objects left after the suite: %s", strings.Join(left, ", "))
+	if *flagKeepChaosMesh || env.chaosInstall == nil {
+		return
+	}
+	Expect(env.chaosInstall.Uninstall(ctx)).To(Succeed())
+}, NodeTimeout(suiteTimeouts.clusterUp))
