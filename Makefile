@@ -12,6 +12,9 @@ export FIREDRILL_RUN_DIR := $(RUN_DIR)
 GINKGO_FLAGS ?= -v --timeout=45m
 # The images the cluster and the drills need, as built for this checkout.
 image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image) \
+	FIREDRILL_TOXIPROXY_IMAGE=$$(images/build.sh --print-toxiproxy-image) \
+	FIREDRILL_CHAOS_MESH_TAG=$$(images/build.sh --print-chaos-mesh-tag) \
+	FIREDRILL_CHAOS_MESH_CHART=$$(images/build.sh --print-chaos-mesh-chart) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
 .PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint
@@ -31,7 +34,7 @@ browser:
 
 images: docker
 	@if [[ $$FIREDRILL_AIRGAP == 1 ]]; then $(TIMED) images images/build.sh all; \
-	else $(TIMED) images images/build.sh sampleapp; fi
+	else $(TIMED) images images/build.sh apps; fi
 
 cluster: images
 	@$(TIMED) cluster env $(image_env) $(GO) run ./cmd/firedrill up
@@ -46,6 +49,7 @@ drill: cluster
 # The drill suite (./scenarios) needs a cluster: it runs under `drills`, not `unit`.
 unit: browser
 	@$(TIMED) unit $(GO) test $$($(GO) list ./... | grep -v /scenarios)
+	@$(TIMED) catalogue $(GO) test -run TestCatalogue ./scenarios
 
 e2e: images
 	@$(TIMED) e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 20m ./cluster

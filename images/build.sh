@@ -3,8 +3,15 @@
 #
 #   images/build.sh              build everything that is missing
 #   images/build.sh node         only the kind node image
+#   images/build.sh toxiproxy    only the Toxiproxy sidecar image
+#   images/build.sh chaos-mesh   only the Chaos Mesh images
+#   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh)
 #   images/build.sh --print-node-image
 #                                print the node image tag for this checkout
+#   images/build.sh --print-toxiproxy-image
+#                                print the Toxiproxy sidecar image tag
+#   images/build.sh --print-chaos-mesh-tag
+#                                print the Chaos Mesh image tag (the chart's images.tag)
 #
 # Build outputs live in $FIREDRILL_CACHE (default ~/.cache/firedrill), logs in
 # $FIREDRILL_CACHE/logs. Every step prints one line with its duration.
@@ -18,19 +25,43 @@ source "$IMAGES_DIR/lib.sh"
 source "$IMAGES_DIR/node/build.sh"
 # shellcheck source=/dev/null
 source "$IMAGES_DIR/sampleapp/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/toxiproxy/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/chaos-mesh/build.sh"
 
 main() {
 	case "${1:-all}" in
 	--print-node-image) node_image ;;
 	--print-sampleapp-image) sampleapp_image ;;
+	--print-toxiproxy-image) toxiproxy_image ;;
+	--print-chaos-mesh-tag) chaos_mesh_tag ;;
+	--print-chaos-mesh-chart) chaos_mesh_chart ;;
 	node) timed node node_steps ;;
 	sampleapp) timed sampleapp sampleapp_steps ;;
+	toxiproxy) timed toxiproxy toxiproxy_steps ;;
+	chaos-mesh) timed chaos-mesh chaos_mesh_steps ;;
+	apps) app_steps ;;
 	all)
 		timed node node_steps
-		timed sampleapp sampleapp_steps
+		app_steps
 		;;
-	*) echo "images: unknown target ${1}: want node, sampleapp or all" >&2; exit 2 ;;
+	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, apps or all" >&2; exit 2 ;;
 	esac
+}
+
+# app_steps builds every image the drills run, as opposed to the node image
+# (a laptop uses kind's upstream node image but still needs these).
+app_steps() {
+	timed sampleapp sampleapp_steps
+	timed toxiproxy toxiproxy_steps
+	timed chaos-mesh chaos_mesh_steps
+}
+
+# chaos_mesh_chart prints the Helm chart directory inside the pinned
+# chaos-mesh module (downloaded from the module proxy when missing).
+chaos_mesh_chart() {
+	echo "$(cd "$CHAOS_MESH_DIR/build" && module_dir "$CHAOS_MESH_MODULE@$CHAOS_MESH_VERSION")/helm/chaos-mesh"
 }
 
 timed() {

@@ -19,8 +19,14 @@ node_variant() {
 rootfs_image() { echo "firedrill/node-rootfs:$DEBIAN_SUITE-$(echo "$ROOTFS_PACKAGES" | sha256sum | cut -c1-12)"; }
 base_image() { echo "firedrill/kind-base:$K8S_VERSION-$(node_stamp)"; }
 node_image() { echo "firedrill/kind-node:$K8S_VERSION-$(node_stamp)"; }
+# node_stamp hashes what goes into the node image: the node directory, the
+# versions it pins (not other images' pins) and the variant.
 node_stamp() {
-	{ hash_of "$IMAGES_DIR/versions.env" "$NODE_DIR"; node_variant; } | sha256sum | cut -c1-12
+	{
+		hash_of "$NODE_DIR"
+		grep -E '^(KIND|K8S|DEBIAN|CONTAINERD|RUNC|CRICTL|CNI_PLUGINS|ETCD|COREDNS|PAUSE|KIND_PAUSE)[A-Z_]*=' "$IMAGES_DIR/versions.env"
+		node_variant
+	} | sha256sum | cut -c1-12
 }
 
 # debian_mirror reuses the host's Debian mirror so debootstrap fetches from
