@@ -100,7 +100,13 @@ func (d *Drill) finishResult(samples []Sample, interval time.Duration, breached 
 	} else {
 		res.MTTR = &mttr
 	}
-	res.ErrorBudget = BudgetConsumed(samples, m.Onset, m.Restored)
+	// With no breach, restored is onset itself; the budget then covers the
+	// stability window in which the SLO was shown to hold.
+	end := m.Restored
+	if !breached {
+		end = m.Restored.Add(d.Scenario.SLO.stability())
+	}
+	res.ErrorBudget = BudgetConsumed(samples, m.Onset, end)
 	res.ServedAfter = servedVersions(samples, m.Restored)
 	d.mu.Lock()
 	d.result = &res
