@@ -30,6 +30,8 @@ var _ = Describe("interrupting a drill", Label(scenarios.LabelInterruption), fun
 		child := exec.Command(os.Args[0],
 			"-ginkgo.focus="+scenarios.CanaryBadVersion.Name, "-ginkgo.label-filter=!"+scenarios.LabelInterruption,
 			"-firedrill.cluster="+*flagCluster, "-firedrill.run-id="+runID,
+			// The parent suite still needs Chaos Mesh after the child exits.
+			"-firedrill.keep-chaos-mesh",
 			"-firedrill.run-dir="+filepath.Join(env.runDir, runID))
 		child.Stdout, child.Stderr = &out, &out
 		Expect(child.Start()).To(Succeed())
