@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,16 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
-
-// testTimeout bounds every call to a fake clientset, so a bug cannot hang the test.
-const testTimeout = 30 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func nodePortService(ns, name string, nodePorts ...int32) *corev1.Service {
 	svc := &corev1.Service{
@@ -59,7 +51,7 @@ func TestFreeNodePort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := FreeNodePort(testContext(t), fake.NewClientset(tt.services...), candidates)
+			got, err := FreeNodePort(kubetest.Context(t), fake.NewClientset(tt.services...), candidates)
 			if err != nil || got != tt.want {
 				t.Errorf("FreeNodePort() = %d, %v; want %d", got, err, tt.want)
 			}
@@ -69,7 +61,7 @@ func TestFreeNodePort(t *testing.T) {
 
 func TestFreeNodePortAllUsed(t *testing.T) {
 	client := fake.NewClientset(nodePortService("drill-a", "app", 30080), nodePortService("drill-b", "app", 30081))
-	got, err := FreeNodePort(testContext(t), client, []int32{30080, 30081})
+	got, err := FreeNodePort(kubetest.Context(t), client, []int32{30080, 30081})
 	if err == nil {
 		t.Fatalf("FreeNodePort() = %d, want an error", got)
 	}
@@ -85,7 +77,7 @@ func TestFreeNodePortListError(t *testing.T) {
 	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("no RBAC"))
 	})
-	if _, err := FreeNodePort(testContext(t), client, []int32{30080}); err == nil || !strings.Contains(err.Error(), "list services") {
+	if _, err := FreeNodePort(kubetest.Context(t), client, []int32{30080}); err == nil || !strings.Contains(err.Error(), "list services") {
 		t.Errorf("FreeNodePort() error = %v, want one about listing services", err)
 	}
 }
@@ -115,7 +107,7 @@ func TestDrillNamespaces(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("run "+tt.runID, func(t *testing.T) {
-			got, err := DrillNamespaces(testContext(t), client, tt.runID)
+			got, err := DrillNamespaces(kubetest.Context(t), client, tt.runID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +120,7 @@ func TestDrillNamespaces(t *testing.T) {
 }
 
 func TestDeleteNamespace(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	client := fake.NewClientset(drillNamespace("drill-a", "run1"), drillNamespace("drill-b", "run1"))
 	if err := DeleteNamespace(ctx, client, "drill-a"); err != nil {
 		t.Fatalf("DeleteNamespace() = %v", err)
@@ -142,7 +134,7 @@ func TestDeleteNamespace(t *testing.T) {
 }
 
 func TestDeleteNamespaceNotFound(t *testing.T) {
-	if err := DeleteNamespace(testContext(t), fake.NewClientset(), "gone"); err != nil {
+	if err := DeleteNamespace(kubetest.Context(t), fake.NewClientset(), "gone"); err != nil {
 		t.Errorf("DeleteNamespace() of a missing namespace = %v, want nil", err)
 	}
 }
@@ -170,7 +162,7 @@ func TestDeleteNamespaceErrors(t *testing.T) {
 			client.PrependReactor(verb, "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, forbidden
 			})
-			err := DeleteNamespace(testContext(t), client, "drill-a")
+			err := DeleteNamespace(kubetest.Context(t), client, "drill-a")
 			if !apierrors.IsForbidden(err) {
 				t.Errorf("DeleteNamespace() = %v, want the Forbidden error", err)
 			}

@@ -10,38 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	clientfeatures "k8s.io/client-go/features"
-	clientfeaturestesting "k8s.io/client-go/features/testing"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
-
-// testTimeout bounds every wait on a fake clientset, so a bug cannot hang the test.
-const testTimeout = 30 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// fakeClient returns a fake clientset for a test that waits through
-// kube.WaitPods or kube.WaitDeployment. Those hide the fake's lack of
-// watch-list support from the reflector, so the WatchListClient gate is
-// turned off for the test; otherwise their caches never sync.
-func fakeClient(t *testing.T, objects ...runtime.Object) *fake.Clientset {
-	t.Helper()
-	clientfeaturestesting.SetFeatureDuringTest(t, clientfeatures.WatchListClient, false)
-	return fake.NewClientset(objects...)
-}
 
 // appPod is a Running pod of app "app" in namespace "drill" on one track.
 func appPod(name, track string, ready bool) *corev1.Pod {
@@ -291,7 +270,7 @@ func TestTriggerNeverBlocks(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(testTimeout):
+	case <-time.After(kubetest.Timeout):
 		t.Fatal("Trigger blocked")
 	}
 	if got := <-d.trigger; got != "first" {
@@ -402,8 +381,8 @@ func awaitSignal(t *testing.T, ctx context.Context, ch <-chan struct{}, what str
 }
 
 func TestAwaitRollbackHarness(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
 	d := newMachinery(t, client, DetectHarness)
 	deployStableAndCanary(t, ctx, d)
 
@@ -429,8 +408,8 @@ func TestAwaitRollbackHarness(t *testing.T) {
 }
 
 func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t,
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t,
 		appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true),
 		appPod("app-canary-1", TrackCanary, true))
 	d := newMachinery(t, client, DetectHarness)
@@ -473,9 +452,9 @@ func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
 }
 
 func TestAwaitRollbackHarnessWithoutTrigger(t *testing.T) {
-	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
 	d := newMachinery(t, client, DetectHarness)
-	deployStableAndCanary(t, testContext(t), d)
+	deployStableAndCanary(t, kubetest.Context(t), d)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
@@ -489,8 +468,8 @@ func TestAwaitRollbackHarnessWithoutTrigger(t *testing.T) {
 }
 
 func TestAwaitRollbackKubernetesCrashLoop(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
 	d := newMachinery(t, client, DetectKubernetes)
 	deployStableAndCanary(t, ctx, d)
 	actuation := watching(client, "app=app")
@@ -524,8 +503,8 @@ func TestAwaitRollbackKubernetesCrashLoop(t *testing.T) {
 }
 
 func TestAwaitRollbackKubernetesProgressDeadline(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
 	d := newMachinery(t, client, DetectKubernetes)
 	deployStableAndCanary(t, ctx, d)
 

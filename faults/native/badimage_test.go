@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,8 +25,8 @@ func pullingPod(name, reason string) *corev1.Pod {
 }
 
 func TestBadImageLifecycle(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appDeploymentObj(), appPod("app-1", true, goodImage))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appDeploymentObj(), appPod("app-1", true, goodImage))
 	f, err := BadImage(client, testNS, appDeployment, badImage)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +80,8 @@ func TestBadImageLifecycle(t *testing.T) {
 }
 
 func TestBadImageVerifyFindsStrayPod(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appDeploymentObj(), appPod("app-1", true, goodImage), pullingPod("app-bad", "ImagePullBackOff"))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appDeploymentObj(), appPod("app-1", true, goodImage), pullingPod("app-bad", "ImagePullBackOff"))
 	f, err := BadImage(client, testNS, appDeployment, badImage)
 	if err != nil {
 		t.Fatal(err)
@@ -89,12 +91,12 @@ func TestBadImageVerifyFindsStrayPod(t *testing.T) {
 }
 
 func TestBadImageRefusesTheRunningImage(t *testing.T) {
-	client := fakeClient(t, appDeploymentObj())
+	client := kubetest.FakeClient(t, appDeploymentObj())
 	f, err := BadImage(client, testNS, appDeployment, goodImage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "already runs "+goodImage)
 	if err := f.Recover(t.Context()); err != nil {
 		t.Errorf("Recover() after a refused Inject = %v", err)
@@ -102,11 +104,11 @@ func TestBadImageRefusesTheRunningImage(t *testing.T) {
 }
 
 func TestBadImageMissingDeployment(t *testing.T) {
-	f, err := BadImage(fakeClient(t), testNS, appDeployment, badImage)
+	f, err := BadImage(kubetest.FakeClient(t), testNS, appDeployment, badImage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "native: bad-image: get deployment "+testNS+"/"+appDeployment)
 }
 

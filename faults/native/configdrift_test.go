@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,7 +29,7 @@ func configClient(t *testing.T, cm *corev1.ConfigMap) *fake.Clientset {
 		cm.ResourceVersion = "1"
 		objs = append(objs, cm)
 	}
-	client := fakeClient(t, objs...)
+	client := kubetest.FakeClient(t, objs...)
 	var mu sync.Mutex
 	version := 1
 	write := func(action k8stesting.Action) (bool, runtime.Object, error) {
@@ -56,7 +58,7 @@ func readConfig(t *testing.T, client *fake.Clientset) *corev1.ConfigMap {
 }
 
 func TestConfigDriftLifecycle(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	original := map[string]string{"timeout": "1s", "backend": "db:5432"}
 	client := configClient(t, configMap(maps.Clone(original)))
 	before := readConfig(t, client).ResourceVersion
@@ -103,12 +105,12 @@ func TestConfigDriftRefusesNoChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "already holds the drifted values")
 }
 
 func TestConfigDriftEmptyConfigMap(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	client := configClient(t, configMap(nil))
 	f, err := ConfigDrift(client, testNS, "app-config", map[string]string{"flag": "on"})
 	if err != nil {
@@ -133,7 +135,7 @@ func TestConfigDriftMissingConfigMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "native: config-drift: get configmap "+testNS+"/app-config")
 	if err := f.Recover(t.Context()); err != nil {
 		t.Errorf("Recover() after a failed Inject = %v", err)
@@ -142,7 +144,7 @@ func TestConfigDriftMissingConfigMap(t *testing.T) {
 
 func TestConfigDriftCopiesData(t *testing.T) {
 	data := map[string]string{"flag": "on"}
-	f, err := ConfigDrift(fakeClient(t), testNS, "app-config", data)
+	f, err := ConfigDrift(kubetest.FakeClient(t), testNS, "app-config", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,11 +160,11 @@ func TestConfigDriftCopiesData(t *testing.T) {
 // drifted data comes back under an unchanged resourceVersion, which cannot be
 // told apart from a stale read.
 func TestConfigDriftUnconfirmed(t *testing.T) {
-	client := fakeClient(t, configMap(map[string]string{"flag": "off"}))
+	client := kubetest.FakeClient(t, configMap(map[string]string{"flag": "off"}))
 	f, err := ConfigDrift(client, testNS, "app-config", map[string]string{"flag": "on"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "does not hold the drift after the patch")
 }

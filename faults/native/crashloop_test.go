@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -30,11 +32,11 @@ var (
 )
 
 func TestCrashLoopConfigLifecycle(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	// The Deployment already names the knob, switched off: Recover must put
 	// it back as it was, not delete it.
 	original := []corev1.EnvVar{{Name: "VERSION", Value: "v1"}, {Name: crashEnv, Value: "false"}, {Name: "LATENCY", Value: "0s"}}
-	client := fakeClient(t, appDeploymentObj(original...), appPod("app-1", true, goodImage))
+	client := kubetest.FakeClient(t, appDeploymentObj(original...), appPod("app-1", true, goodImage))
 	f, err := CrashLoopConfig(client, testNS, appDeployment)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +82,8 @@ func TestCrashLoopConfigLifecycle(t *testing.T) {
 }
 
 func TestCrashLoopConfigRecoverRemovesAddedVariable(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appDeploymentObj())
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appDeploymentObj())
 	f, err := CrashLoopConfig(client, testNS, appDeployment)
 	if err != nil {
 		t.Fatal(err)

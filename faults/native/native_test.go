@@ -4,15 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientfeatures "k8s.io/client-go/features"
-	clientfeaturestesting "k8s.io/client-go/features/testing"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/firedrill-dev/firedrill/faults"
@@ -21,26 +19,6 @@ import (
 
 // testNS is the drill namespace of every test object.
 const testNS = "drill-native-test"
-
-// testTimeout bounds every wait on a fake clientset, so a bug cannot hang the test.
-const testTimeout = 30 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// fakeClient returns a fake clientset for a test that waits through
-// kube.WaitPods or kube.WaitDeployment. Those hide the fake's lack of
-// watch-list support from the reflector, so the WatchListClient gate is
-// turned off for the test; otherwise their caches never sync.
-func fakeClient(t *testing.T, objects ...runtime.Object) *fake.Clientset {
-	t.Helper()
-	clientfeaturestesting.SetFeatureDuringTest(t, clientfeatures.WatchListClient, false)
-	return fake.NewClientset(objects...)
-}
 
 // appPod is a Running pod of the sample app on the stable track, Ready or
 // not, running image.
@@ -200,8 +178,8 @@ func TestFaultsNameThemselves(t *testing.T) {
 // TestRecoverAndVerifyBeforeInject checks that cleanup can call Recover and
 // Verify on a fault whose Inject never ran, without touching the cluster.
 func TestRecoverAndVerifyBeforeInject(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t)
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t)
 	exec := func(_ context.Context, args ...string) (string, error) {
 		t.Errorf("ran %q before Inject", args)
 		return "", nil

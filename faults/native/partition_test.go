@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -149,7 +151,7 @@ func partitionSetup(t *testing.T, pods ...*corev1.Pod) (*IptablesPartitionFault,
 		objs[i] = p
 	}
 	node := newFakeNode(pods...)
-	f, err := IptablesPartition(fakeClient(t, objs...), node.exec, testNS, stableSel, 8080)
+	f, err := IptablesPartition(kubetest.FakeClient(t, objs...), node.exec, testNS, stableSel, 8080)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func partitionSetup(t *testing.T, pods ...*corev1.Pod) (*IptablesPartitionFault,
 }
 
 func TestIptablesPartitionLifecycle(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	f, node := partitionSetup(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage), appPod("app-3", false, goodImage))
 
 	onset, err := f.Inject(ctx)
@@ -211,7 +213,7 @@ func TestIptablesPartitionLifecycle(t *testing.T) {
 }
 
 func TestIptablesPartitionRecoverAfterPodGone(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	f, node := partitionSetup(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage))
 	if _, err := f.Inject(ctx); err != nil {
 		t.Fatal(err)
@@ -231,7 +233,7 @@ func TestIptablesPartitionRecoverAfterPodGone(t *testing.T) {
 }
 
 func TestIptablesPartitionRecoverKeepsGoing(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	f, node := partitionSetup(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage))
 	if _, err := f.Inject(ctx); err != nil {
 		t.Fatal(err)
@@ -249,7 +251,7 @@ func TestIptablesPartitionRecoverKeepsGoing(t *testing.T) {
 }
 
 func TestIptablesPartitionVerifyFindsAnyMarkedRule(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	f, node := partitionSetup(t, appPod("app-1", true, goodImage))
 	if _, err := f.Inject(ctx); err != nil {
 		t.Fatal(err)
@@ -287,7 +289,7 @@ func TestIptablesPartitionRefusesBeforeChangingAnything(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(node)
 			}
-			_, err := f.Inject(testContext(t))
+			_, err := f.Inject(kubetest.Context(t))
 			wantErr(t, err, append([]string{"native: network-partition: "}, tt.want...)...)
 			if got := node.commands("nsenter"); len(got) > 0 {
 				t.Errorf("ran %q before every target was resolved", got)
@@ -301,7 +303,7 @@ func TestIptablesPartitionRefusesBeforeChangingAnything(t *testing.T) {
 
 func TestIptablesPartitionNoReadyPod(t *testing.T) {
 	f, node := partitionSetup(t, appPod("app-1", false, goodImage))
-	_, err := f.Inject(testContext(t))
+	_, err := f.Inject(kubetest.Context(t))
 	wantErr(t, err, "native: network-partition: no Ready pod matches")
 	if len(node.ran) > 0 {
 		t.Errorf("ran %q", node.ran)

@@ -5,16 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestDeletePodsLifecycle(t *testing.T) {
-	ctx := testContext(t)
+	ctx := kubetest.Context(t)
 	other := appPod("db-1", true, goodImage)
 	other.Labels = map[string]string{"app": "db"}
-	client := fakeClient(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage), appPod("app-3", false, goodImage), other)
+	client := kubetest.FakeClient(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage), appPod("app-3", false, goodImage), other)
 	f, err := DeletePods(client, testNS, stableSel)
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +79,12 @@ func TestDeletePodsLifecycle(t *testing.T) {
 }
 
 func TestDeletePodsUsesNoGracePeriod(t *testing.T) {
-	client := fakeClient(t, appPod("app-1", true, goodImage))
+	client := kubetest.FakeClient(t, appPod("app-1", true, goodImage))
 	f, err := DeletePods(client, testNS, stableSel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Inject(testContext(t)); err != nil {
+	if _, err := f.Inject(kubetest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range client.Actions() {
@@ -101,12 +103,12 @@ func TestDeletePodsUsesNoGracePeriod(t *testing.T) {
 }
 
 func TestDeletePodsNoReadyPod(t *testing.T) {
-	client := fakeClient(t, appPod("app-1", false, goodImage))
+	client := kubetest.FakeClient(t, appPod("app-1", false, goodImage))
 	f, err := DeletePods(client, testNS, stableSel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Inject(testContext(t))
+	_, err = f.Inject(kubetest.Context(t))
 	wantErr(t, err, "native: pod-kill: no Ready pod matches", stableSel, testNS)
 	if _, err := client.CoreV1().Pods(testNS).Get(t.Context(), "app-1", metav1.GetOptions{}); err != nil {
 		t.Errorf("NotReady pod deleted: %v", err)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -106,8 +108,8 @@ func unreadyFault(t *testing.T, client *fake.Clientset) (*UnreadyFault, *knobPro
 }
 
 func TestUnreadyLifecycle(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage), appPod("app-3", false, goodImage))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage), appPod("app-3", false, goodImage))
 	f, proxy := unreadyFault(t, client)
 
 	if _, err := f.Inject(ctx); err != nil {
@@ -138,8 +140,8 @@ func TestUnreadyLifecycle(t *testing.T) {
 }
 
 func TestUnreadyAllTargetsGone(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-1", true, goodImage))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-1", true, goodImage))
 	f, proxy := unreadyFault(t, client)
 	// The knob reaches the pod, but the pod is deleted before the kubelet
 	// reports it NotReady: onset cannot be confirmed.
@@ -149,8 +151,8 @@ func TestUnreadyAllTargetsGone(t *testing.T) {
 }
 
 func TestUnreadyProxyError(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t, appPod("app-1", true, goodImage))
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t, appPod("app-1", true, goodImage))
 	f, err := Unready(client, testNS, stableSel)
 	if err != nil {
 		t.Fatal(err)

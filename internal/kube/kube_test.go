@@ -7,37 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/kubetest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientfeatures "k8s.io/client-go/features"
-	clientfeaturestesting "k8s.io/client-go/features/testing"
-	"k8s.io/client-go/kubernetes/fake"
 )
-
-// testTimeout bounds every wait on a fake clientset, so a bug cannot hang the test.
-const testTimeout = 30 * time.Second
-
-// fakeClient returns a fake clientset holding objects, for a test that waits
-// through an informer. WaitPods and WaitDeployment hand UntilWithSync a bare
-// cache.ListWatch, which hides the fake's IsWatchListSemanticsUnSupported
-// from the reflector; with the WatchListClient gate on (the default since
-// client-go 0.35) the reflector then waits for a watch-list bookmark that
-// the fake never sends, and the cache never syncs. The gate is turned off
-// for the test so that the reflector lists and watches as before.
-func fakeClient(t *testing.T, objects ...runtime.Object) *fake.Clientset {
-	t.Helper()
-	clientfeaturestesting.SetFeatureDuringTest(t, clientfeatures.WatchListClient, false)
-	return fake.NewClientset(objects...)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // pod is a pod of app=web in namespace "drill" with the given phase and
 // Ready condition ("" for none).
@@ -93,9 +68,9 @@ func TestPodReady(t *testing.T) {
 }
 
 func TestWaitPodsAlreadyReady(t *testing.T) {
-	client := fakeClient(t, pod("web-1", corev1.PodRunning, corev1.ConditionTrue))
+	client := kubetest.FakeClient(t, pod("web-1", corev1.PodRunning, corev1.ConditionTrue))
 	before := time.Now()
-	at, err := WaitPods(testContext(t), client, "drill", "app=web", anyReady)
+	at, err := WaitPods(kubetest.Context(t), client, "drill", "app=web", anyReady)
 	if err != nil {
 		t.Fatalf("WaitPods() = %v", err)
 	}
@@ -105,8 +80,8 @@ func TestWaitPodsAlreadyReady(t *testing.T) {
 }
 
 func TestWaitPodsBecomesReady(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t)
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t)
 	readyAt := make(chan time.Time, 1)
 	errs := make(chan error, 1)
 	go func() {
@@ -146,7 +121,7 @@ func TestWaitPodsTimeout(t *testing.T) {
 	other.Namespace = "elsewhere"
 	unlabelled := pod("db-1", corev1.PodRunning, corev1.ConditionTrue)
 	unlabelled.Labels = map[string]string{"app": "db"}
-	client := fakeClient(t, other, unlabelled, pod("web-1", corev1.PodPending, corev1.ConditionFalse))
+	client := kubetest.FakeClient(t, other, unlabelled, pod("web-1", corev1.PodPending, corev1.ConditionFalse))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
@@ -168,16 +143,16 @@ func TestWaitPodsTimeout(t *testing.T) {
 
 func TestWaitPodsConditionError(t *testing.T) {
 	boom := errors.New("boom")
-	client := fakeClient(t, pod("web-1", corev1.PodRunning, corev1.ConditionTrue))
-	_, err := WaitPods(testContext(t), client, "drill", "app=web", func([]*corev1.Pod) (bool, error) { return false, boom })
+	client := kubetest.FakeClient(t, pod("web-1", corev1.PodRunning, corev1.ConditionTrue))
+	_, err := WaitPods(kubetest.Context(t), client, "drill", "app=web", func([]*corev1.Pod) (bool, error) { return false, boom })
 	if !errors.Is(err, boom) {
 		t.Errorf("WaitPods() = %v, want the condition's error", err)
 	}
 }
 
 func TestWaitDeploymentNotYetCreated(t *testing.T) {
-	ctx := testContext(t)
-	client := fakeClient(t)
+	ctx := kubetest.Context(t)
+	client := kubetest.FakeClient(t)
 	errs := make(chan error, 1)
 	go func() {
 		time.Sleep(50 * time.Millisecond) // let WaitDeployment start on an empty namespace
