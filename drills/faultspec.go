@@ -14,6 +14,8 @@ const (
 	FaultNetworkPartition = "network-partition"
 	FaultBadImage         = "bad-image"
 	FaultConfigDrift      = "config-drift"
+	FaultCrashLoop        = "crashloop"
+	FaultUnready          = "unready"
 )
 
 // Fault backends.
@@ -31,6 +33,8 @@ var defaultBackends = map[string]string{
 	FaultNetworkPartition: BackendNative,
 	FaultBadImage:         BackendNative,
 	FaultConfigDrift:      BackendNative,
+	FaultCrashLoop:        BackendNative,
+	FaultUnready:          BackendNative,
 }
 
 // StartWhen says when an injected fault starts.
@@ -70,12 +74,15 @@ type FaultSpec struct {
 	// Graceful lets a pod-kill delete pods with their grace period, so that
 	// the app drains; otherwise pods are killed at once.
 	Graceful bool
+	// Config is the drift a config-drift fault merges into the app's
+	// ConfigMap (which every pod reads with envFrom at start).
+	Config map[string]string
 }
 
 // Validate checks one fault spec with a one-line error naming the field.
 func (f FaultSpec) Validate() error {
 	if _, ok := defaultBackends[f.Kind]; !ok {
-		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift", f.Kind)
+		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready", f.Kind)
 	}
 	switch f.Backend {
 	case "", BackendChaosMesh, BackendNative, BackendToxiproxy:
@@ -93,6 +100,9 @@ func (f FaultSpec) Validate() error {
 		}
 	default:
 		return fmt.Errorf("fault %s: start %q: want canary-start, canary-traffic or after", f.Kind, f.Start.When)
+	}
+	if f.Kind == FaultConfigDrift && len(f.Config) == 0 {
+		return fmt.Errorf("fault %s: config to drift is empty", f.Kind)
 	}
 	if f.Kind == FaultNetworkDelay && f.Latency <= 0 {
 		return fmt.Errorf("fault %s: latency must be positive", f.Kind)

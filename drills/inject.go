@@ -206,6 +206,12 @@ func (d *Drill) buildFault(p *plannedFault) (faults.Fault, error) {
 		return native.IptablesPartition(client, d.opts.Faults.NodeExec, ns, selector, appPort)
 	case FaultBadImage + "/" + BackendNative:
 		return native.BadImage(client, ns, deploymentOf(p.spec.Target), "firedrill/does-not-exist:bad")
+	case FaultCrashLoop + "/" + BackendNative:
+		return native.CrashLoopConfig(client, ns, deploymentOf(p.spec.Target))
+	case FaultUnready + "/" + BackendNative:
+		return native.Unready(client, ns, selector)
+	case FaultConfigDrift + "/" + BackendNative:
+		return native.ConfigDrift(client, ns, rollback.ConfigMapName(appName), p.spec.Config)
 	}
 	return nil, fmt.Errorf("fault %s has no %s backend", p.spec.Kind, p.backend)
 }

@@ -42,6 +42,8 @@ type Scenario struct {
 	// Expect is what the drill checks: ExpectRollback (the default) or
 	// ExpectSteady (no rollback; service must recover within the budget).
 	Expect Expect
+	// HoldSLO, for a steady drill, requires the SLO never to break.
+	HoldSLO bool
 }
 
 // Expect says what a drill expects of the machinery.

@@ -101,6 +101,9 @@ func (d *Deployment) DeployStable(ctx context.Context, stable Version) error {
 		return fmt.Errorf("stable version %s: replicas must be at least 1", stable.Name)
 	}
 	d.stable = stable.Replicas
+	if _, err := d.client.CoreV1().ConfigMaps(d.opts.Namespace).Create(ctx, d.configMap(), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create config map: %w", err)
+	}
 	if _, err := d.client.CoreV1().Services(d.opts.Namespace).Create(ctx, d.service(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}

@@ -23,6 +23,18 @@ func (d *Deployment) selector(track string) string {
 	return "app=" + d.opts.App + ",track=" + track
 }
 
+// ConfigMapName is the app's configuration ConfigMap: every pod reads it
+// with envFrom when it starts, so a change reaches pods on their next start,
+// as config drift does in production.
+func ConfigMapName(app string) string { return app + "-config" }
+
+func (d *Deployment) configMap() *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(d.opts.App)},
+		Data:       map[string]string{"ERROR_RATIO": "0"},
+	}
+}
+
 func (d *Deployment) service() *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: d.opts.App},
@@ -79,6 +91,10 @@ func (d *Deployment) podSpec(v Version) corev1.PodSpec {
 			Image:           d.opts.Image,
 			ImagePullPolicy: corev1.PullIfNotPresent,
 			Env:             env,
+			EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(d.opts.App)},
+				Optional:             ptr.To(true),
+			}}},
 			Ports: []corev1.ContainerPort{
 				{Name: "http", ContainerPort: appPort},
 				{Name: "admin", ContainerPort: adminPort},

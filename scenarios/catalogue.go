@@ -98,6 +98,7 @@ var StablePodKillDuringCanary = drills.Scenario{
 	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodKill, Target: faults.TargetStable, Start: onCanaryTraffic, Graceful: true}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
+	HoldSLO:   true,
 	SLO:       defaultSLO,
 	Budget:    30 * time.Second,
 }
@@ -157,10 +158,55 @@ var CanaryBadImage = drills.Scenario{
 	Budget:    60 * time.Second,
 }
 
+// CanaryConfigDrift: the app's ConfigMap drifts to ERROR_RATIO=1 and the
+// canary restarts (a native pod-kill) onto it; the harness rolls back.
+var CanaryConfigDrift = drills.Scenario{
+	Name:   "canary-config-drift",
+	Labels: []string{LabelDeployment, "fault:config-drift", LabelNative, LabelDetectHarn},
+	Stable: stable,
+	Canary: healthyCanary,
+	Faults: []drills.FaultSpec{
+		{Kind: drills.FaultConfigDrift, Target: faults.TargetCanary, Start: onCanaryTraffic, Config: map[string]string{"ERROR_RATIO": "1"}},
+		{Kind: drills.FaultPodKill, Backend: drills.BackendNative, Target: faults.TargetCanary, Start: drills.Start{When: drills.StartAtCanary}},
+	},
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// CanaryCrashloopConfig: the canary Deployment is reconfigured to crash on
+// start; the machinery rolls back on Kubernetes signals.
+var CanaryCrashloopConfig = drills.Scenario{
+	Name:      "canary-crashloop-config",
+	Labels:    []string{LabelDeployment, LabelCrashloop, LabelNative, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultCrashLoop, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectKubernetes,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// CanaryUnready: the canary stops reporting ready; Kubernetes takes it out
+// of the Service and users must not notice.
+var CanaryUnready = drills.Scenario{
+	Name:      "canary-unready",
+	Labels:    []string{LabelDeployment, "fault:unready", LabelNative, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultUnready, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	HoldSLO:   true,
+	SLO:       defaultSLO,
+	Budget:    30 * time.Second,
+}
+
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
 var Rollbacks = []drills.Scenario{
 	CanaryBadVersion, CanaryCrashloop,
 	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
+	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready,
 }

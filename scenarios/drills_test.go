@@ -93,7 +93,7 @@ func describeRollback(s drills.Scenario) {
 			It("rides the fault out without a rollback", func(ctx SpecContext) {
 				Expect(d.ConfirmRestored(ctx)).To(Succeed())
 				Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
-				if s.Faults[0].Graceful {
+				if s.HoldSLO {
 					Expect(d.Result()).To(drills.StayWithinSLO())
 				}
 			}, NodeTimeout(timeouts.Restore))
