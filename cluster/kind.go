@@ -14,6 +14,7 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cmd"
+	"sigs.k8s.io/kind/pkg/exec"
 )
 
 // DefaultName is the kind cluster name drills use unless told otherwise.
@@ -252,4 +253,50 @@ func (k *Kind) NodeExec(ctx context.Context, args ...string) (string, error) {
 	var out strings.Builder
 	err = nodeList[0].CommandContext(ctx, args[0], args[1:]...).SetStdout(&out).SetStderr(&out).Run()
 	return out.String(), err
+}
+
+// NodeContainers names the Docker containers of the cluster's nodes.
+func (k *Kind) NodeContainers(ctx context.Context) ([]string, error) {
+	nodeList, err := inBackground(ctx, func() ([]nodes.Node, error) { return k.provider.ListNodes(k.name) })
+	if err != nil {
+		return nil, fmt.Errorf("list nodes of %q: %w", k.name, err)
+	}
+	names := make([]string, len(nodeList))
+	for i, n := range nodeList {
+		names[i] = n.String()
+	}
+	return names, nil
+}
+
+// NodeAction runs a Docker lifecycle action (pause, unpause, stop, start)
+// on one node container of the cluster, for node faults.
+func (k *Kind) NodeAction(ctx context.Context, action, node string) error {
+	switch action {
+	case "pause", "unpause", "stop", "start":
+	default:
+		return fmt.Errorf("node action %q: want pause, unpause, stop or start", action)
+	}
+	names, err := k.NodeContainers(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, node) {
+		return fmt.Errorf("%q is not a node of kind cluster %q (nodes: %v)", node, k.name, names)
+	}
+	out, err := exec.CombinedOutputLines(exec.CommandContext(ctx, "docker", action, node))
+	if err != nil {
+		return fmt.Errorf("docker %s %s: %w: %s", action, node, err, strings.Join(out, " "))
+	}
+	return nil
+}
+
+// NodeState reports whether a node container is running and whether it is
+// paused, as Docker sees it.
+func (k *Kind) NodeState(ctx context.Context, node string) (running, paused bool, err error) {
+	out, err := exec.Output(exec.CommandContext(ctx, "docker", "inspect", "--format", "{{.State.Running}} {{.State.Paused}}", node))
+	if err != nil {
+		return false, false, fmt.Errorf("docker inspect %s: %w", node, err)
+	}
+	fields := strings.Fields(string(out))
+	return len(fields) == 2 && fields[0] == "true", len(fields) == 2 && fields[1] == "true", nil
 }

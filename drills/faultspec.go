@@ -16,6 +16,7 @@ const (
 	FaultConfigDrift      = "config-drift"
 	FaultCrashLoop        = "crashloop"
 	FaultUnready          = "unready"
+	FaultNodePause        = "node-pause"
 )
 
 // Fault backends.
@@ -35,6 +36,7 @@ var defaultBackends = map[string]string{
 	FaultConfigDrift:      BackendNative,
 	FaultCrashLoop:        BackendNative,
 	FaultUnready:          BackendNative,
+	FaultNodePause:        BackendNative,
 }
 
 // StartWhen says when an injected fault starts.
@@ -82,7 +84,7 @@ type FaultSpec struct {
 // Validate checks one fault spec with a one-line error naming the field.
 func (f FaultSpec) Validate() error {
 	if _, ok := defaultBackends[f.Kind]; !ok {
-		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready", f.Kind)
+		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready, node-pause", f.Kind)
 	}
 	switch f.Backend {
 	case "", BackendChaosMesh, BackendNative, BackendToxiproxy:

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,6 +28,8 @@ type FaultEnv struct {
 	Chaos          client.Client
 	ChaosMissing   string
 	ToxiproxyImage string
+	// Nodes pauses and stops node containers (nil on existing clusters).
+	Nodes native.NodeControl
 }
 
 // ErrSkipped marks a drill whose fault cannot run here; the reason is in
@@ -210,6 +213,8 @@ func (d *Drill) buildFault(p *plannedFault) (faults.Fault, error) {
 		return native.CrashLoopConfig(client, ns, deploymentOf(p.spec.Target))
 	case FaultUnready + "/" + BackendNative:
 		return native.Unready(client, ns, selector)
+	case FaultNodePause + "/" + BackendNative:
+		return d.nodePause(selector)
 	case FaultConfigDrift + "/" + BackendNative:
 		return native.ConfigDrift(client, ns, rollback.ConfigMapName(appName), p.spec.Config)
 	}
@@ -265,7 +270,7 @@ func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault, confirmed time
 		slow := p.spec.Latency / 2
 		match = func(s Sample) bool { return !s.Failed() && s.Latency >= slow }
 		how = fmt.Sprintf("an answer slower than %s seen", slow)
-	case FaultNetworkPartition:
+	case FaultNetworkPartition, FaultNodePause:
 		match = Sample.Failed
 		how = "a failed user request seen"
 	default:
@@ -285,4 +290,21 @@ func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault, confirmed time
 		return time.Time{}, "", fmt.Errorf("%s injected but users never saw it: %w", p.spec.Kind, err)
 	}
 	return at, how, nil
+}
+
+// nodePause pauses the node that runs the first target pod.
+func (d *Drill) nodePause(selector string) (faults.Fault, error) {
+	if d.opts.Faults.Nodes == nil {
+		return nil, errors.New("node-pause needs control over node containers (kind only)")
+	}
+	pods, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods.Items {
+		if p.Spec.NodeName != "" {
+			return native.NodePause(d.opts.Faults.Nodes, p.Spec.NodeName)
+		}
+	}
+	return nil, fmt.Errorf("no scheduled pod matches %s", selector)
 }

@@ -94,6 +94,11 @@ func (d *Drill) finishResult(samples []Sample, interval time.Duration, breached 
 	m := d.marks()
 	res := d.resultCopy()
 	res.Marks, res.Breached = m, breached
+	if d.Scenario.Expect == ExpectSteady && !m.Detected.IsZero() {
+		// No machinery acts in a steady drill: from detection on, the time
+		// is all self-recovery, not decide or actuate.
+		m.Decided, m.Actuated = m.Detected, m.Detected
+	}
 	mttr, err := ComputeMTTR(m, interval, d.Scenario.Budget)
 	if err != nil {
 		res.MTTRErr = err.Error()

@@ -202,11 +202,26 @@ var CanaryUnready = drills.Scenario{
 	Budget:    30 * time.Second,
 }
 
+// NodePauseDuringCanary: the node running the canary is frozen for 5 s
+// (docker pause; on one node that is the whole cluster); service must come
+// back on its own within the budget.
+var NodePauseDuringCanary = drills.Scenario{
+	Name:      "node-pause-during-canary",
+	Labels:    []string{LabelDeployment, "fault:node-pause", LabelNative, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultNodePause, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 5 * time.Second}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
 var Rollbacks = []drills.Scenario{
 	CanaryBadVersion, CanaryCrashloop,
 	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
-	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready,
+	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready, NodePauseDuringCanary,
 }

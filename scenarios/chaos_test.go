@@ -26,6 +26,7 @@ const chaosMeshRegistry = "firedrill"
 func setUpFaultBackends(ctx context.Context, kind *cluster.Kind) {
 	env.faults.Capabilities = env.capabilities
 	env.faults.NodeExec = kind.NodeExec
+	env.faults.Nodes = kind
 	if img := os.Getenv("FIREDRILL_TOXIPROXY_IMAGE"); img != "" {
 		Expect(kind.LoadImages(ctx, img)).To(Succeed())
 		env.faults.ToxiproxyImage = img
