@@ -54,8 +54,11 @@ unit: browser
 e2e: images
 	@$(TIMED) e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 20m ./cluster
 
+# The fault packages' own end-to-end checks run on the drill cluster once the
+# suite has loaded the images into it.
 drills: cluster
 	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
+	@$(TIMED) faults-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./faults/...
 
 test: unit e2e drills
 
