@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-const badImage = "docker.io/firedrill/does-not-exist:v0"
+const badImage = "firedrill/does-not-exist:v0"
 
 // pullingPod is a pod of the new ReplicaSet whose image cannot be pulled.
 func pullingPod(name, reason string) *corev1.Pod {
@@ -55,7 +55,7 @@ func TestBadImageLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if side := dep.Spec.Template.Spec.Containers[1]; side.Image != "docker.io/library/sidecar:1" {
+	if side := dep.Spec.Template.Spec.Containers[1]; side.Image != "example/sidecar:1" {
 		t.Errorf("patch changed the sidecar image to %s", side.Image)
 	}
 	wantErr(t, f.Verify(ctx), "native: bad-image: verify: deployment", "runs "+badImage)

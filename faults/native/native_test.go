@@ -44,7 +44,7 @@ func appPod(name string, ready bool, image string) *corev1.Pod {
 }
 
 const (
-	goodImage     = "docker.io/firedrill/sampleapp:v1"
+	goodImage     = "firedrill/sampleapp:v1"
 	stableSel     = "app=app,track=stable"
 	appDeployment = "app-stable"
 )
@@ -61,7 +61,7 @@ func appDeploymentObj(env ...corev1.EnvVar) *appsv1.Deployment {
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "app", "track": "stable", "version": "v1"}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{
 					{Name: "app", Image: goodImage, Env: env},
-					{Name: "sidecar", Image: "docker.io/library/sidecar:1", Env: []corev1.EnvVar{{Name: "SIDE", Value: "car"}}},
+					{Name: "sidecar", Image: "example/sidecar:1", Env: []corev1.EnvVar{{Name: "SIDE", Value: "car"}}},
 				}},
 			},
 		},
