@@ -17,6 +17,8 @@ const (
 	FaultCrashLoop        = "crashloop"
 	FaultUnready          = "unready"
 	FaultNodePause        = "node-pause"
+	FaultPodFailure       = "pod-failure"
+	FaultContainerKill    = "container-kill"
 )
 
 // Fault backends.
@@ -37,6 +39,8 @@ var defaultBackends = map[string]string{
 	FaultCrashLoop:        BackendNative,
 	FaultUnready:          BackendNative,
 	FaultNodePause:        BackendNative,
+	FaultPodFailure:       BackendChaosMesh,
+	FaultContainerKill:    BackendChaosMesh,
 }
 
 // StartWhen says when an injected fault starts.
@@ -84,7 +88,7 @@ type FaultSpec struct {
 // Validate checks one fault spec with a one-line error naming the field.
 func (f FaultSpec) Validate() error {
 	if _, ok := defaultBackends[f.Kind]; !ok {
-		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready, node-pause", f.Kind)
+		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready, node-pause, pod-failure, container-kill", f.Kind)
 	}
 	switch f.Backend {
 	case "", BackendChaosMesh, BackendNative, BackendToxiproxy:
@@ -105,6 +109,9 @@ func (f FaultSpec) Validate() error {
 	}
 	if f.Kind == FaultConfigDrift && len(f.Config) == 0 {
 		return fmt.Errorf("fault %s: config to drift is empty", f.Kind)
+	}
+	if f.Kind == FaultPodFailure && f.Duration <= 0 {
+		return fmt.Errorf("fault %s: duration must be positive (Chaos Mesh ends the failure itself)", f.Kind)
 	}
 	if f.Kind == FaultNetworkDelay && f.Latency <= 0 {
 		return fmt.Errorf("fault %s: latency must be positive", f.Kind)

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+
 	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
 	"github.com/firedrill-dev/firedrill/faults/native"
@@ -199,8 +201,8 @@ func (d *Drill) buildFault(p *plannedFault) (faults.Fault, error) {
 	}
 	client, ns := d.cluster.Client, d.Namespace
 	switch p.spec.Kind + "/" + p.backend {
-	case FaultPodKill + "/" + BackendChaosMesh:
-		return d.chaosPodKill(p)
+	case FaultPodKill + "/" + BackendChaosMesh, FaultPodFailure + "/" + BackendChaosMesh, FaultContainerKill + "/" + BackendChaosMesh:
+		return d.chaosPod(p)
 	case FaultPodKill + "/" + BackendNative:
 		return native.DeletePods(client, ns, selector)
 	case FaultNetworkDelay + "/" + BackendToxiproxy:
@@ -235,23 +237,33 @@ func deploymentOf(t faults.Target) string {
 	return appName + "-" + rollback.TrackCanary
 }
 
-// chaosPodKill builds a PodChaos pod-kill whose onset is confirmed when
-// every pod it targeted is gone.
-func (d *Drill) chaosPodKill(p *plannedFault) (faults.Fault, error) {
+// chaosPod builds a PodChaos of the spec's kind. Onset needs Chaos Mesh's
+// AllInjected and the effect on the target pods: killed pods gone, failed
+// pods not Ready, killed containers restarted.
+func (d *Drill) chaosPod(p *plannedFault) (faults.Fault, error) {
 	labels := map[string]string{"app": appName}
 	if p.spec.Target != faults.TargetBoth {
 		labels["track"] = string(p.spec.Target)
 	}
-	obj, err := chaosmesh.PodKill(
-		chaosmesh.Meta{Name: "pod-kill-" + d.ID, Namespace: d.Namespace, Labels: map[string]string{LabelScenario: d.Scenario.Name}},
-		chaosmesh.Target{Namespace: d.Namespace, Labels: maps.Clone(labels)})
+	meta := chaosmesh.Meta{Name: p.spec.Kind + "-" + d.ID, Namespace: d.Namespace, Labels: map[string]string{LabelScenario: d.Scenario.Name}}
+	target := chaosmesh.Target{Namespace: d.Namespace, Labels: maps.Clone(labels)}
+	var obj *v1alpha1.PodChaos
+	var err error
+	switch p.spec.Kind {
+	case FaultPodFailure:
+		obj, err = chaosmesh.PodFailure(meta, target, p.spec.Duration)
+	case FaultContainerKill:
+		obj, err = chaosmesh.ContainerKill(meta, target, "app")
+	default:
+		obj, err = chaosmesh.PodKill(meta, target)
+		if err == nil && p.spec.Graceful {
+			obj.Spec.GracePeriod = 30
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if p.spec.Graceful {
-		obj.Spec.GracePeriod = 30
-	}
-	confirm, err := d.podsReplaced(labels)
+	confirm, err := d.podEffect(p.spec.Kind, labels)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,59 @@ import (
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
+// podEffect returns the data-plane check of a PodChaos kind.
+func (d *Drill) podEffect(kind string, labels map[string]string) (func(context.Context) error, error) {
+	switch kind {
+	case FaultPodFailure:
+		return d.podsUnready(labels), nil
+	case FaultContainerKill:
+		return d.containersRestarted(labels)
+	}
+	return d.podsReplaced(labels)
+}
+
+// podsUnready passes once every pod matching labels is not Ready.
+func (d *Drill) podsUnready(labels map[string]string) func(context.Context) error {
+	selector := metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels})
+	return func(ctx context.Context) error {
+		_, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, selector, func(pods []*corev1.Pod) (bool, error) {
+			return len(pods) > 0 && !slices.ContainsFunc(pods, kube.PodReady), nil
+		})
+		return err
+	}
+}
+
+// containersRestarted snapshots the restart counts of the pods matching
+// labels and passes once one of them has restarted.
+func (d *Drill) containersRestarted(labels map[string]string) (func(context.Context) error, error) {
+	selector := metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels})
+	list, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, err
+	}
+	before := map[types.UID]int32{}
+	for _, p := range list.Items {
+		before[p.UID] = restarts(&p)
+	}
+	return func(ctx context.Context) error {
+		_, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, selector, func(pods []*corev1.Pod) (bool, error) {
+			return slices.ContainsFunc(pods, func(p *corev1.Pod) bool {
+				n, seen := before[p.UID]
+				return seen && restarts(p) > n
+			}), nil
+		})
+		return err
+	}, nil
+}
+
+func restarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, c := range p.Status.ContainerStatuses {
+		n += c.RestartCount
+	}
+	return n
+}
+
 // podsReplaced snapshots the pods matching labels now and returns a check
 // that passes once none of them exists anymore: the data-plane evidence
 // that a pod-kill happened.

@@ -217,6 +217,33 @@ var NodePauseDuringCanary = drills.Scenario{
 	Budget:    60 * time.Second,
 }
 
+// CanaryPodFailure: Chaos Mesh swaps the canary's container for a pause
+// image for 10 s; Kubernetes takes it out of the Service and it comes back.
+var CanaryPodFailure = drills.Scenario{
+	Name:      "canary-pod-failure",
+	Labels:    []string{LabelDeployment, "fault:pod-failure", LabelChaosMesh, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodFailure, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 10 * time.Second}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// CanaryContainerKill: Chaos Mesh kills the canary's app container; the
+// machinery sees the crash through Kubernetes and rolls the canary back.
+var CanaryContainerKill = drills.Scenario{
+	Name:      "canary-container-kill",
+	Labels:    []string{LabelDeployment, "fault:container-kill", LabelChaosMesh, LabelDetectKube},
+	Stable:    stable,
+	Canary:    healthyCanary,
+	Faults:    []drills.FaultSpec{{Kind: drills.FaultContainerKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectKubernetes,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
 var Rollbacks = []drills.Scenario{
@@ -224,4 +251,5 @@ var Rollbacks = []drills.Scenario{
 	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
 	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready, NodePauseDuringCanary,
+	CanaryPodFailure, CanaryContainerKill,
 }

@@ -1,7 +1,9 @@
 package chaosmesh
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +29,10 @@ const (
 	InjectAnnotation = "chaos-mesh.org/inject"
 )
 
+// PauseImage is the pause image pod-failure chaos runs in place of the
+// target's containers: the sandbox image preloaded on the node.
+const PauseImage = "registry.k8s.io/pause:3.10"
+
 // Install says what to install and where.
 type Install struct {
 	// ChartDir is the helm/chaos-mesh directory of the chaos-mesh module.
@@ -51,6 +57,9 @@ func (in Install) values() map[string]any {
 		"controllerManager": map[string]any{
 			"replicaCount":          1,
 			"enableFilterNamespace": true,
+			// pod-failure swaps containers for a pause image; use the one
+			// preloaded on kind nodes, since nothing can be pulled.
+			"podChaos": map[string]any{"podFailure": map[string]any{"pauseImage": PauseImage}},
 		},
 		"chaosDaemon": map[string]any{
 			"runtime":    "containerd",
@@ -102,7 +111,7 @@ func (in Install) installOrReuse(ctx context.Context, cfg *action.Configuration)
 	switch {
 	case err == nil && rel.Info.Status.IsPending():
 		return fmt.Errorf("helm release %s is %s: run `firedrill cleanup` or uninstall it first", ReleaseName, rel.Info.Status)
-	case err == nil && deployedTag(rel.Config) == in.Tag:
+	case err == nil && sameValues(rel.Config, in.values()):
 		in.logf("reusing release %s (images %s)", ReleaseName, in.Tag)
 		return nil
 	case err == nil:
@@ -115,10 +124,12 @@ func (in Install) installOrReuse(ctx context.Context, cfg *action.Configuration)
 	return fmt.Errorf("helm get %s: %w", ReleaseName, err)
 }
 
-func deployedTag(vals map[string]any) string {
-	images, _ := vals["images"].(map[string]any)
-	tag, _ := images["tag"].(string)
-	return tag
+// sameValues compares Helm values through JSON, since a stored release's
+// numbers come back as float64.
+func sameValues(a, b map[string]any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 func (in Install) install(ctx context.Context, cfg *action.Configuration) error {
