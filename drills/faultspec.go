@@ -19,6 +19,7 @@ const (
 	FaultNodePause        = "node-pause"
 	FaultPodFailure       = "pod-failure"
 	FaultContainerKill    = "container-kill"
+	FaultTimeShift        = "time-shift"
 )
 
 // Fault backends.
@@ -41,6 +42,7 @@ var defaultBackends = map[string]string{
 	FaultNodePause:        BackendNative,
 	FaultPodFailure:       BackendChaosMesh,
 	FaultContainerKill:    BackendChaosMesh,
+	FaultTimeShift:        BackendChaosMesh,
 }
 
 // StartWhen says when an injected fault starts.
@@ -80,6 +82,8 @@ type FaultSpec struct {
 	// Graceful lets a pod-kill delete pods with their grace period, so that
 	// the app drains; otherwise pods are killed at once.
 	Graceful bool
+	// Offset is how far a time-shift fault moves the target's clock.
+	Offset time.Duration
 	// Config is the drift a config-drift fault merges into the app's
 	// ConfigMap (which every pod reads with envFrom at start).
 	Config map[string]string
@@ -88,7 +92,7 @@ type FaultSpec struct {
 // Validate checks one fault spec with a one-line error naming the field.
 func (f FaultSpec) Validate() error {
 	if _, ok := defaultBackends[f.Kind]; !ok {
-		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready, node-pause, pod-failure, container-kill", f.Kind)
+		return fmt.Errorf("fault kind %q: want one of pod-kill, network-delay, network-partition, bad-image, config-drift, crashloop, unready, node-pause, pod-failure, container-kill, time-shift", f.Kind)
 	}
 	switch f.Backend {
 	case "", BackendChaosMesh, BackendNative, BackendToxiproxy:
@@ -109,6 +113,9 @@ func (f FaultSpec) Validate() error {
 	}
 	if f.Kind == FaultConfigDrift && len(f.Config) == 0 {
 		return fmt.Errorf("fault %s: config to drift is empty", f.Kind)
+	}
+	if f.Kind == FaultTimeShift && (f.Offset == 0 || f.Duration <= 0) {
+		return fmt.Errorf("fault %s: offset and duration must be set", f.Kind)
 	}
 	if f.Kind == FaultPodFailure && f.Duration <= 0 {
 		return fmt.Errorf("fault %s: duration must be positive (Chaos Mesh ends the failure itself)", f.Kind)

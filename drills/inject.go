@@ -80,6 +80,8 @@ func chaosKind(kind string) string {
 	switch kind {
 	case FaultNetworkDelay, FaultNetworkPartition:
 		return faults.KindNetworkChaos
+	case FaultTimeShift:
+		return "TimeChaos"
 	}
 	return "PodChaos"
 }
@@ -215,6 +217,8 @@ func (d *Drill) buildFault(p *plannedFault) (faults.Fault, error) {
 		return native.CrashLoopConfig(client, ns, deploymentOf(p.spec.Target))
 	case FaultUnready + "/" + BackendNative:
 		return native.Unready(client, ns, selector)
+	case FaultTimeShift + "/" + BackendChaosMesh:
+		return d.chaosTimeShift(p)
 	case FaultNodePause + "/" + BackendNative:
 		return d.nodePause(selector)
 	case FaultConfigDrift + "/" + BackendNative:

@@ -46,6 +46,7 @@ func (a *app) userHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", a.serveHealthz)
 	mux.HandleFunc("GET /readyz", a.serveReadyz)
 	mux.HandleFunc("GET /version", a.serveVersion)
+	mux.HandleFunc("GET /time", a.serveTime)
 	mux.Handle("GET /metrics", a.metrics.handler())
 	return a.withUserHeaders(mux)
 }
@@ -119,6 +120,12 @@ func (a *app) serveReadyz(w http.ResponseWriter, _ *http.Request) {
 
 func (a *app) serveVersion(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"version": a.version})
+}
+
+// serveTime answers the app's own clock, so a drill can see a clock fault
+// (TimeChaos) on the data plane rather than trust that it was injected.
+func (a *app) serveTime(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"time": time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // writeJSON writes v as the answer. An encoding error can only come from a

@@ -141,3 +141,16 @@ func TestMetricsCountByCodeAndVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeAnswersTheAppClock(t *testing.T) {
+	w := call(newTestApp(t, knobSettings{}).userHandler(), http.MethodGet, "/time", "")
+	var got struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("GET /time: %v (%q)", err, w.Body.String())
+	}
+	if d := time.Since(got.Time); d < 0 || d > time.Minute {
+		t.Errorf("GET /time answered %s, %s away from now", got.Time, d)
+	}
+}

@@ -244,6 +244,22 @@ var CanaryContainerKill = drills.Scenario{
 	Budget:    60 * time.Second,
 }
 
+// CanaryTimeShift: Chaos Mesh moves the canary's clock 10 minutes back for
+// 15 s; the sample app does not depend on wall time, so the SLO must hold.
+var CanaryTimeShift = drills.Scenario{
+	Name:   "canary-time-shift",
+	Labels: []string{LabelDeployment, "fault:time-shift", LabelChaosMesh, LabelDetectKube},
+	Stable: stable,
+	Canary: healthyCanary,
+	Faults: []drills.FaultSpec{{Kind: drills.FaultTimeShift, Target: faults.TargetCanary, Start: onCanaryTraffic,
+		Offset: -10 * time.Minute, Duration: 15 * time.Second}},
+	Detection: rollback.DetectKubernetes,
+	Expect:    drills.ExpectSteady,
+	HoldSLO:   true,
+	SLO:       defaultSLO,
+	Budget:    30 * time.Second,
+}
+
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
 var Rollbacks = []drills.Scenario{
@@ -251,5 +267,5 @@ var Rollbacks = []drills.Scenario{
 	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
 	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready, NodePauseDuringCanary,
-	CanaryPodFailure, CanaryContainerKill,
+	CanaryPodFailure, CanaryContainerKill, CanaryTimeShift,
 }
