@@ -106,6 +106,15 @@ func (k *Kind) Up(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if exists && !k.nodesRunning(ctx) {
+		// A cluster whose node containers stopped (a host or Docker
+		// restart) does not come back reliably: start afresh.
+		k.progress.printf("kind cluster %q exists but its nodes are not running: recreating it", k.name)
+		if err := k.Down(ctx); err != nil {
+			return nil, err
+		}
+		exists = false
+	}
 	if exists {
 		k.progress.printf("reusing kind cluster %q", k.name)
 		if err := k.exportKubeconfig(ctx); err != nil {
@@ -115,6 +124,21 @@ func (k *Kind) Up(ctx context.Context) (*Cluster, error) {
 		return nil, err
 	}
 	return k.connectReady(ctx)
+}
+
+// nodesRunning reports whether every node container runs and is not paused.
+func (k *Kind) nodesRunning(ctx context.Context) bool {
+	names, err := k.NodeContainers(ctx)
+	if err != nil || len(names) == 0 {
+		return false
+	}
+	for _, n := range names {
+		running, paused, err := k.NodeState(ctx, n)
+		if err != nil || !running || paused {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *Kind) connectReady(ctx context.Context) (*Cluster, error) {
