@@ -12,6 +12,7 @@ export FIREDRILL_RUN_DIR := $(RUN_DIR)
 GINKGO_FLAGS ?= -v --timeout=45m
 # The images the cluster and the drills need, as built for this checkout.
 image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image) \
+	FIREDRILL_SAMPLEAPP_V2_IMAGE=$$(images/build.sh --print-sampleapp-v2-image) \
 	FIREDRILL_TOXIPROXY_IMAGE=$$(images/build.sh --print-toxiproxy-image) \
 	FIREDRILL_CHAOS_MESH_TAG=$$(images/build.sh --print-chaos-mesh-tag) \
 	FIREDRILL_CHAOS_MESH_CHART=$$(images/build.sh --print-chaos-mesh-chart) \

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-
-	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Calibration compares an outage of known length with what the observer saw.
@@ -41,7 +40,7 @@ func (c Calibration) String() string {
 func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 	want := d.Scenario.Calibrate
 	c := Calibration{Requested: want, Tolerance: 2 * d.observer.Interval()}
-	pods, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "track=" + rollback.TrackStable})
+	pods, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: d.machinery.Placement().Stable.Selector})
 	if err != nil {
 		return c, err
 	}
@@ -74,8 +73,8 @@ func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 // the app reports.
 func (d *Drill) startOutage(ctx context.Context, pod string, length time.Duration) (time.Time, error) {
 	raw, err := d.cluster.Client.CoreV1().RESTClient().Post().
-		Namespace(d.Namespace).Resource("pods").Name(fmt.Sprintf("%s:%d", pod, 9090)).
-		SubResource("proxy").Suffix("admin", "outage").Param("duration", length.String()).
+		Namespace(d.Namespace).Resource("pods").Name(fmt.Sprintf("%s:%d", pod, appcontract.AdminPort)).
+		SubResource("proxy").Suffix(appcontract.AdminSegments(appcontract.PathOutage)...).Param("duration", length.String()).
 		Do(ctx).Raw()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("start outage on pod %s: %w", pod, err)

@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/firedrill-dev/firedrill/cluster"
+	// The fault kinds register themselves; drills looks them up by name.
+	"github.com/firedrill-dev/firedrill/faults"
+	_ "github.com/firedrill-dev/firedrill/faults/kinds"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/reports"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
@@ -33,17 +37,22 @@ const (
 	EventCanaryStarted = "canary-started"
 	EventOnset         = "onset"
 	EventAlert         = "alert"
+	EventAlertFailed   = "alert-failed"
 	EventDetected      = "detected"
 	EventDecided       = "decided"
 	EventActuated      = "actuated"
 	EventRestored      = "restored"
 )
 
-// Options are the drill's environment: where the app image is, how the
+// Options are the drill's environment: where the app images are, how the
 // observer reaches the user path, where reports go.
 type Options struct {
-	// Image is the sample app image, already present on the nodes.
+	// Image is the sample app image of versions that name none and are not
+	// in Images; it must be present on the nodes.
 	Image string
+	// Images maps a version name to its image (the sample app built as v1
+	// and v2), so versions can differ by image and digest.
+	Images map[string]string
 	// NodePort is the Service's NodePort; URL is how the observer reaches it.
 	NodePort int32
 	URL      string
@@ -56,7 +65,7 @@ type Options struct {
 	// Timeouts bound each phase (zero fields take the defaults).
 	Timeouts Timeouts
 	// Faults is what injected faults need from the suite.
-	Faults FaultEnv
+	Faults faults.Host
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -107,7 +116,7 @@ func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
 	opts.Timeouts = withDefaults(opts.Timeouts)
 	id := randomID()
 	d := &Drill{
-		Scenario: s, ID: id, Namespace: "drill-" + s.Name + "-" + id,
+		Scenario: s, ID: id, Namespace: appcontract.DrillNamespace(s.Name, id),
 		cluster: c, opts: opts, outcome: make(chan outcomeOrErr, 1),
 	}
 	d.life, d.stopLife = context.WithCancel(context.Background())
@@ -118,8 +127,44 @@ func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
 		return nil, err
 	}
 	d.observer = obs
-	d.planFaults()
+	if err := d.planFaults(); err != nil {
+		return nil, err
+	}
+	if err := d.buildMachinery(); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// buildMachinery builds the scenario's machinery through the registry; it
+// creates nothing in the cluster.
+func (d *Drill) buildMachinery() error {
+	spec, err := d.Scenario.machinery()
+	if err != nil {
+		return err
+	}
+	hook, err := d.podHook()
+	if err != nil {
+		return err
+	}
+	detection := d.Scenario.Detection
+	if d.Scenario.Calibrate > 0 {
+		detection = rollback.DetectHarness
+	}
+	env := rollback.Env{
+		Client: d.cluster.Client, Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
+		Detection: detection, Log: d.opts.Log, Pods: hook,
+	}
+	d.machinery, err = spec.Build(env, rollback.Plan{Stable: d.version(d.Scenario.Stable), Canary: d.version(d.Scenario.canaryVersion()), Detection: detection})
+	return err
+}
+
+// version fills in the image of a version that names none.
+func (d *Drill) version(v rollback.Version) rollback.Version {
+	if v.Image == "" {
+		v.Image = d.opts.Images[v.Name]
+	}
+	return v
 }
 
 func withDefaults(t Timeouts) Timeouts {

@@ -4,96 +4,116 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
 
 	"github.com/firedrill-dev/firedrill/faults"
-	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
-	"github.com/firedrill-dev/firedrill/faults/native"
-	"github.com/firedrill-dev/firedrill/faults/toxiproxy"
 	"github.com/firedrill-dev/firedrill/reports"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
-
-// FaultEnv is what injected faults need from the suite: the host's
-// capabilities, a way to run commands on a node, and the Chaos Mesh client
-// (nil when Chaos Mesh is not installed, with the reason).
-type FaultEnv struct {
-	Capabilities   faults.Capabilities
-	NodeExec       faults.Exec
-	Chaos          client.Client
-	ChaosMissing   string
-	ToxiproxyImage string
-	// Nodes pauses and stops node containers (nil on existing clusters).
-	Nodes native.NodeControl
-}
 
 // ErrSkipped marks a drill whose fault cannot run here; the reason is in
 // the error and in the report.
 var ErrSkipped = errors.New("fault skipped")
 
-// plannedFault is a spec resolved to a backend, or to a skip reason.
+// plannedFault is a spec resolved to its kind and a backend, or to a skip
+// reason.
 type plannedFault struct {
-	spec    FaultSpec
+	spec    faults.Spec
+	kind    faults.Kind
 	backend string
 	skip    string
 	fault   faults.Fault
 	record  reports.FaultRecord
 }
 
-// planFaults resolves every spec's backend against what this host can run,
-// before anything is deployed: a Toxiproxy fault needs its sidecar in the
-// pod template from the start.
-func (d *Drill) planFaults() {
+// planFaults resolves every spec's kind and backend against what this host
+// can run, before anything is created: a skipped drill creates nothing, and
+// a fault that needs something in the pods (a sidecar) gets it from the start.
+func (d *Drill) planFaults() error {
 	for _, spec := range d.Scenario.Faults {
-		p := &plannedFault{spec: spec, backend: spec.backend()}
-		p.backend, p.skip = d.resolve(spec, p.backend)
-		d.planned = append(d.planned, p)
-	}
-}
-
-func (d *Drill) resolve(spec FaultSpec, backend string) (string, string) {
-	env := d.opts.Faults
-	if backend != BackendChaosMesh {
-		return backend, ""
-	}
-	kind := chaosKind(spec.Kind)
-	if reason, skip := env.Capabilities.Skip(kind); skip {
-		if spec.Kind == FaultNetworkDelay && spec.Backend == "" && env.ToxiproxyImage != "" {
-			return BackendToxiproxy, ""
+		kind, err := faults.Lookup(spec.Kind)
+		if err != nil {
+			return err
 		}
-		return backend, kind + " cannot run here: " + reason
+		backend, skip, err := faults.Resolve(d.opts.Faults, spec)
+		if err != nil {
+			return err
+		}
+		d.planned = append(d.planned, &plannedFault{spec: spec, kind: kind, backend: backend, skip: skip,
+			record: reports.FaultRecord{Name: spec.Kind, Kind: spec.Kind, Backend: backend, Target: string(spec.Target)}})
 	}
-	if env.Chaos == nil {
-		return backend, "Chaos Mesh is not installed: " + env.ChaosMissing
-	}
-	return backend, ""
+	return nil
 }
 
-func chaosKind(kind string) string {
-	switch kind {
-	case FaultNetworkDelay, FaultNetworkPartition:
-		return faults.KindNetworkChaos
-	case FaultTimeShift:
-		return "TimeChaos"
-	}
-	return "PodChaos"
-}
-
-// usesToxiproxy reports whether a planned fault needs the sidecar on target.
-func (d *Drill) usesToxiproxy() (faults.Target, bool) {
+// SkipReason is why this host cannot run the drill's faults, or "". A
+// skipped drill is reported skipped before its namespace is created.
+func (d *Drill) SkipReason() string {
 	for _, p := range d.planned {
-		if p.backend == BackendToxiproxy && p.skip == "" {
-			return p.spec.Target, true
+		if p.skip != "" {
+			return "skipped: " + p.skip
 		}
 	}
-	return "", false
+	return ""
+}
+
+// podHook combines what the planned faults need in the pod templates. Two
+// faults that both reroute user traffic cannot share a drill.
+func (d *Drill) podHook() (*rollback.PodHook, error) {
+	var hook *rollback.PodHook
+	for _, p := range d.planned {
+		if p.kind.Pods == nil || p.skip != "" {
+			continue
+		}
+		h := p.kind.Pods(d.opts.Faults, p.spec, p.backend)
+		if h == nil {
+			continue
+		}
+		if hook != nil {
+			return nil, fmt.Errorf("faults %s: two faults change the pod templates", p.spec.Kind)
+		}
+		target := p.spec.Target
+		hook = &rollback.PodHook{TargetPort: h.TargetPort, Apply: func(canary bool, tmpl *corev1.PodTemplateSpec) error {
+			return h.Apply(target.Hits(canary), tmpl)
+		}}
+	}
+	return hook, nil
+}
+
+// faultEnv is what fault kinds build from: the machinery's placement of
+// each target, and the drill's names.
+func (d *Drill) faultEnv() faults.Env {
+	pl := d.machinery.Placement()
+	site := func(w rollback.Where) faults.Site {
+		return faults.Site{Selector: w.Selector, Labels: w.Labels, Deployment: w.Deployment}
+	}
+	return faults.Env{
+		Host: d.opts.Faults, Client: d.cluster.Client, Namespace: d.Namespace, Name: d.ID,
+		Labels: map[string]string{LabelScenario: d.Scenario.Name}, ConfigMap: pl.ConfigMap,
+		Site: func(t faults.Target) faults.Site {
+			switch t {
+			case faults.TargetStable:
+				return site(pl.Stable)
+			case faults.TargetBoth:
+				return faults.Site{Selector: pl.All, Labels: labelsOf(pl.All)}
+			}
+			return site(pl.Canary)
+		},
+	}
+}
+
+// labelsOf turns an equality selector ("a=b,c=d") into a label map.
+func labelsOf(selector string) map[string]string {
+	out := map[string]string{}
+	for _, term := range strings.Split(selector, ",") {
+		if k, v, ok := strings.Cut(term, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // InjectFaults starts every injected fault when its start condition holds
@@ -101,12 +121,8 @@ func (d *Drill) usesToxiproxy() (faults.Target, bool) {
 // run makes the whole drill skipped (ErrSkipped, with the reason): a drill
 // never passes without its fault.
 func (d *Drill) InjectFaults(ctx context.Context) error {
-	for _, p := range d.planned {
-		if p.skip != "" {
-			p.record = reports.FaultRecord{Name: p.spec.Kind, Kind: p.spec.Kind, Backend: p.backend,
-				Target: string(p.spec.Target), Skipped: true, SkipReason: p.skip}
-			return fmt.Errorf("%w: %s", ErrSkipped, p.skip)
-		}
+	if skip := d.SkipReason(); skip != "" {
+		return fmt.Errorf("%w: %s", ErrSkipped, skip)
 	}
 	return phase(ctx, "inject faults", d.opts.Timeouts.Onset, func(ctx context.Context) error {
 		for _, p := range d.planned {
@@ -122,14 +138,18 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 	if err := d.awaitStart(ctx, p.spec.Start); err != nil {
 		return err
 	}
-	f, err := d.buildFault(p)
+	f, err := p.kind.Build(ctx, d.faultEnv(), p.spec, p.backend)
 	if err != nil {
-		return err
+		return fmt.Errorf("build fault %s (%s): %w", p.spec.Kind, p.backend, err)
 	}
+	d.mu.Lock()
 	p.fault = f
+	d.mu.Unlock()
 	rec, err := faults.Bracket(ctx, f, p.spec.Target)
 	rec.Kind, rec.Backend = p.spec.Kind, p.backend
+	d.mu.Lock()
 	p.record = rec
+	d.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -138,12 +158,19 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 		return err
 	}
 	if _, seen := d.event(EventOnset); !seen {
-		d.record(EventOnset, onset, fmt.Sprintf("%s (%s) on the %s: %s", p.spec.Kind, p.backend, p.spec.Target, how))
+		d.record(EventOnset, onset, fmt.Sprintf("%s (%s) on the %s: %s", p.spec.Kind, p.backend, targetName(p.spec.Target), how))
 	}
 	if p.spec.Duration > 0 {
 		go d.recoverAfter(p, p.spec.Duration)
 	}
 	return nil
+}
+
+func targetName(t faults.Target) string {
+	if t == "" {
+		return "app"
+	}
+	return string(t)
 }
 
 // recoverAfter removes a fault once its duration is over.
@@ -162,17 +189,17 @@ func (d *Drill) recoverAfter(p *plannedFault, after time.Duration) {
 }
 
 // awaitStart waits for the fault's start condition.
-func (d *Drill) awaitStart(ctx context.Context, s Start) error {
+func (d *Drill) awaitStart(ctx context.Context, s faults.Start) error {
 	canaryAt, _ := d.event(EventCanaryStarted)
 	switch s.When {
-	case StartAfter:
+	case faults.StartAfter:
 		select {
 		case <-time.After(time.Until(canaryAt.Add(s.After))):
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	case StartOnCanaryTraffic:
+	case faults.StartOnCanaryTraffic:
 		return d.awaitCanaryShare(ctx, float64(s.Percent)/100)
 	}
 	return nil
@@ -195,107 +222,18 @@ func (d *Drill) awaitCanaryShare(ctx context.Context, share float64) error {
 	})
 }
 
-// buildFault turns a planned spec into a fault of its backend.
-func (d *Drill) buildFault(p *plannedFault) (faults.Fault, error) {
-	selector, err := p.spec.Target.Selector(appName)
-	if err != nil {
-		return nil, err
-	}
-	client, ns := d.cluster.Client, d.Namespace
-	switch p.spec.Kind + "/" + p.backend {
-	case FaultPodKill + "/" + BackendChaosMesh, FaultPodFailure + "/" + BackendChaosMesh, FaultContainerKill + "/" + BackendChaosMesh:
-		return d.chaosPod(p)
-	case FaultPodKill + "/" + BackendNative:
-		return native.DeletePods(client, ns, selector)
-	case FaultNetworkDelay + "/" + BackendToxiproxy:
-		return toxiproxy.Latency(client, toxiproxy.Target{Namespace: ns, App: appName, Pods: p.spec.Target}, p.spec.Latency, 0)
-	case FaultNetworkPartition + "/" + BackendNative:
-		return native.IptablesPartition(client, d.opts.Faults.NodeExec, ns, selector, appPort)
-	case FaultBadImage + "/" + BackendNative:
-		return native.BadImage(client, ns, deploymentOf(p.spec.Target), "firedrill/does-not-exist:bad")
-	case FaultCrashLoop + "/" + BackendNative:
-		return native.CrashLoopConfig(client, ns, deploymentOf(p.spec.Target))
-	case FaultUnready + "/" + BackendNative:
-		return native.Unready(client, ns, selector)
-	case FaultTimeShift + "/" + BackendChaosMesh:
-		return d.chaosTimeShift(p)
-	case FaultNodePause + "/" + BackendNative:
-		return d.nodePause(selector)
-	case FaultConfigDrift + "/" + BackendNative:
-		return native.ConfigDrift(client, ns, rollback.ConfigMapName(appName), p.spec.Config)
-	}
-	return nil, fmt.Errorf("fault %s has no %s backend", p.spec.Kind, p.backend)
-}
-
-// appName and appPort are the sample app's name and user port as the
-// Deployment machinery deploys it.
-const (
-	appName = "app"
-	appPort = 8080
-)
-
-func deploymentOf(t faults.Target) string {
-	if t == faults.TargetStable {
-		return appName + "-" + rollback.TrackStable
-	}
-	return appName + "-" + rollback.TrackCanary
-}
-
-// chaosPod builds a PodChaos of the spec's kind. Onset needs Chaos Mesh's
-// AllInjected and the effect on the target pods: killed pods gone, failed
-// pods not Ready, killed containers restarted.
-func (d *Drill) chaosPod(p *plannedFault) (faults.Fault, error) {
-	labels := map[string]string{"app": appName}
-	if p.spec.Target != faults.TargetBoth {
-		labels["track"] = string(p.spec.Target)
-	}
-	meta := chaosmesh.Meta{Name: p.spec.Kind + "-" + d.ID, Namespace: d.Namespace, Labels: map[string]string{LabelScenario: d.Scenario.Name}}
-	target := chaosmesh.Target{Namespace: d.Namespace, Labels: maps.Clone(labels)}
-	var obj *v1alpha1.PodChaos
-	var err error
-	switch p.spec.Kind {
-	case FaultPodFailure:
-		obj, err = chaosmesh.PodFailure(meta, target, p.spec.Duration)
-	case FaultContainerKill:
-		obj, err = chaosmesh.ContainerKill(meta, target, "app")
-	default:
-		obj, err = chaosmesh.PodKill(meta, target)
-		if err == nil && p.spec.Graceful {
-			obj.Spec.GracePeriod = 30
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	confirm, err := d.podEffect(p.spec.Kind, labels)
-	if err != nil {
-		return nil, err
-	}
-	return &chaosmesh.Chaos{Client: d.opts.Faults.Chaos, Object: obj, FaultName: p.spec.Kind, Confirm: confirm}, nil
-}
-
-// seenByUsers confirms a network fault on the data plane: the observer must
-// see its effect (a slow answer from the target, or a failed request) after
-// the fault was confirmed through the API. Other kinds are confirmed by the
-// API evidence their fault checked (pods gone, image pull failing).
+// seenByUsers confirms a fault whose kind names a user-visible effect on the
+// data plane: the observer must see it after the fault was confirmed through
+// the API. Other kinds are confirmed by the API evidence their fault checked.
 func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault, confirmed time.Time) (time.Time, string, error) {
-	var match func(Sample) bool
-	var how string
-	switch p.spec.Kind {
-	case FaultNetworkDelay:
-		slow := p.spec.Latency / 2
-		match = func(s Sample) bool { return !s.Failed() && s.Latency >= slow }
-		how = fmt.Sprintf("an answer slower than %s seen", slow)
-	case FaultNetworkPartition, FaultNodePause:
-		match = Sample.Failed
-		how = "a failed user request seen"
-	default:
+	if p.kind.Effect == nil {
 		return confirmed, "confirmed through the API", nil
 	}
+	effect := p.kind.Effect(p.spec)
 	var at time.Time
 	err := wait.PollUntilContextCancel(ctx, pollEvery, true, func(context.Context) (bool, error) {
 		for _, s := range d.observer.Since(p.record.Injected) {
-			if match(s) {
+			if effect.Seen(s.Failed(), s.Latency) {
 				at = s.At
 				return true, nil
 			}
@@ -305,22 +243,38 @@ func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault, confirmed time
 	if err != nil {
 		return time.Time{}, "", fmt.Errorf("%s injected but users never saw it: %w", p.spec.Kind, err)
 	}
-	return at, how, nil
+	return at, effect.Describe, nil
 }
 
-// nodePause pauses the node that runs the first target pod.
-func (d *Drill) nodePause(selector string) (faults.Fault, error) {
-	if d.opts.Faults.Nodes == nil {
-		return nil, errors.New("node-pause needs control over node containers (kind only)")
-	}
-	pods, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range pods.Items {
-		if p.Spec.NodeName != "" {
-			return native.NodePause(d.opts.Faults.Nodes, p.Spec.NodeName)
+// recoverFaults removes every injected fault and checks that nothing of it
+// is left, recording when it was recovered and whether cleanup was forced.
+func (d *Drill) recoverFaults(ctx context.Context) error {
+	var problems []string
+	for _, p := range d.planned {
+		d.mu.Lock()
+		f := p.fault
+		d.mu.Unlock()
+		if f == nil {
+			continue
 		}
+		if err := f.Recover(ctx); err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if err := f.Verify(ctx); err != nil {
+			problems = append(problems, err.Error())
+		}
+		d.mu.Lock()
+		if p.record.Recovered.IsZero() {
+			p.record.Recovered = time.Now()
+		}
+		if f, ok := f.(interface{ ForcedCleanup() bool }); ok && f.ForcedCleanup() {
+			p.record.ForcedCleanup = true
+		}
+		d.mu.Unlock()
 	}
-	return nil, fmt.Errorf("no scheduled pod matches %s", selector)
+	if len(problems) > 0 {
+		return fmt.Errorf("recover faults: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }

@@ -34,15 +34,26 @@ func (r *Result) MTTRSummary() string {
 }
 
 // HaveRolledBackTo succeeds when every successful user request after service
-// was restored was answered by version, as seen by the observer, not as
-// written in a Deployment spec.
+// was restored was answered by version, as seen by the observer, and the
+// machinery itself says it serves only that version.
 func HaveRolledBackTo(version string) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(r *Result) (bool, error) {
 		if r == nil {
 			return false, fmt.Errorf("no drill result")
 		}
-		return r.ServedAfter == version, nil
-	}).WithTemplate("Expected users to be served {{.Data}} after the rollback, but they were served {{.Actual.ServedAfter | printf \"%q\"}}", version)
+		return r.ServedAfter == version && servesOnly(r.Serving, version), nil
+	}).WithTemplate("Expected users to be served {{.Data}} after the rollback, but they were served {{.Actual.ServedAfter | printf \"%q\"}} and the machinery serves {{.Actual.Serving.Versions}} ({{.Actual.Serving.Detail}})", version)
+}
+
+// KeepTheCanary succeeds when the machinery of a steady drill did not roll
+// back: it never reported a rollback and still serves the canary.
+func KeepTheCanary() types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(r *Result) (bool, error) {
+		if r == nil {
+			return false, fmt.Errorf("no drill result")
+		}
+		return r.RolledBack == "", nil
+	}).WithTemplate("Expected no rollback in a steady drill, but {{.Actual.RolledBack}}")
 }
 
 // ConsumeErrorBudgetBelow succeeds when failed requests between onset and

@@ -8,6 +8,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // matchCase is one actual value against one matcher: the match it should
@@ -66,9 +67,21 @@ func TestRestoreServiceWithin(t *testing.T) {
 	})
 }
 
+func TestKeepTheCanary(t *testing.T) {
+	runMatchCases(t, []matchCase{
+		{name: "kept", matcher: KeepTheCanary(), actual: &Result{}, match: true},
+		{name: "rolled back", matcher: KeepTheCanary(), actual: &Result{RolledBack: "the machinery rolled back at t0+3.000s"},
+			msgWant: []string{"no rollback in a steady drill", "rolled back at t0+3.000s"}},
+		{name: "nil result", matcher: KeepTheCanary(), actual: (*Result)(nil), errWant: "no drill result"},
+	})
+}
+
 func TestHaveRolledBackTo(t *testing.T) {
 	runMatchCases(t, []matchCase{
-		{name: "stable served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v1"}, match: true},
+		{name: "stable served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v1", Serving: servingOnly("v1")}, match: true},
+		{name: "users see stable but the machinery still routes to the canary", matcher: HaveRolledBackTo("v1"),
+			actual:  &Result{ServedAfter: "v1", Serving: rollback.Serving{Versions: []string{"v1", "v2"}, Detail: "canary v2: 1 replica(s)"}},
+			msgWant: []string{"machinery serves [v1 v2]", "canary v2: 1 replica(s)"}},
 		{name: "canary still served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v1 90.0%, v2 10.0%"},
 			msgWant: []string{"served v1 after the rollback", `"v1 90.0%, v2 10.0%"`}},
 		{name: "canary served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v2"}, msgWant: []string{`served "v2"`}},

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
-	"github.com/firedrill-dev/firedrill/faults/toxiproxy"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
@@ -31,20 +30,7 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 			// drill namespaces carry this and can be targeted.
 			chaosmesh.InjectAnnotation: "enabled",
 		}}}
-		if _, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		detection := d.Scenario.Detection
-		if d.Scenario.Calibrate > 0 {
-			detection = rollback.DetectHarness
-		}
-		opts := rollback.DeploymentOptions{
-			Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
-			Detection: detection, Log: d.opts.Log,
-		}
-		d.addSidecar(&opts)
-		m, err := rollback.NewDeployment(d.cluster.Client, opts)
-		d.machinery = m
+		_, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 		return err
 	})
 }
@@ -52,7 +38,7 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 // DeployStable deploys the known-good version and waits until it is Ready.
 func (d *Drill) DeployStable(ctx context.Context) error {
 	return phase(ctx, "deploy stable", d.opts.Timeouts.StableReady, func(ctx context.Context) error {
-		if err := d.machinery.DeployStable(ctx, d.Scenario.Stable); err != nil {
+		if err := d.machinery.DeployStable(ctx, d.version(d.Scenario.Stable)); err != nil {
 			return err
 		}
 		d.record(EventStableReady, time.Now(), fmt.Sprintf("%d pod(s) of %s", d.Scenario.Stable.Replicas, d.Scenario.Stable.Name))
@@ -110,11 +96,11 @@ func steady(samples []Sample, stable string, window, interval time.Duration) (bo
 // machinery (and, when detection is delegated, the harness SLO monitor) in
 // the background until cleanup.
 func (d *Drill) StartCanary(ctx context.Context) error {
-	canary := d.Scenario.canaryVersion()
+	canary := d.version(d.Scenario.canaryVersion())
 	if err := d.machinery.StartCanary(ctx, canary); err != nil {
 		return fmt.Errorf("start canary: %w", err)
 	}
-	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s with %d replica(s), fault %s", canary.Name, canary.Replicas, d.Scenario.faultKinds()))
+	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s under %s, fault %s", canary.Name, d.machinery.Name(), d.Scenario.faultKinds()))
 	go func() {
 		out, err := d.machinery.AwaitRollback(d.life)
 		d.outcome <- outcomeOrErr{out, err}
@@ -123,7 +109,9 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 		go d.observer.Watch(d.life, d.Scenario.SLO, pollEvery, func(at time.Time) {
 			reason := fmt.Sprintf("SLO breached in the window ending %s", at.Format("15:04:05.000"))
 			d.record(EventAlert, time.Now(), reason)
-			d.machinery.Trigger(reason)
+			if err := d.machinery.Trigger(d.life, reason); err != nil {
+				d.record(EventAlertFailed, time.Now(), err.Error())
+			}
 		})
 	}
 	return nil
@@ -159,29 +147,15 @@ func (d *Drill) confirmCanaryErrors(ctx context.Context) error {
 
 func (d *Drill) confirmCrash(ctx context.Context) error {
 	var detail string
-	at, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, "track="+rollback.TrackCanary, func(pods []*corev1.Pod) (bool, error) {
-		detail = crashedContainer(pods)
+	at, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, d.machinery.Placement().Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
+		detail = kube.FirstCrash(pods)
 		return detail != "", nil
 	})
 	if err != nil {
 		return err
 	}
-	d.record(EventOnset, at, detail)
+	d.record(EventOnset, at, "canary "+detail)
 	return nil
-}
-
-// crashedContainer describes the first canary container seen exiting with an error.
-func crashedContainer(pods []*corev1.Pod) string {
-	for _, p := range pods {
-		for _, c := range p.Status.ContainerStatuses {
-			for _, t := range []*corev1.ContainerStateTerminated{c.State.Terminated, c.LastTerminationState.Terminated} {
-				if t != nil && t.ExitCode != 0 {
-					return fmt.Sprintf("canary pod %s container %s exited %d", p.Name, c.Name, t.ExitCode)
-				}
-			}
-		}
-	}
-	return ""
 }
 
 // AwaitRollback waits for the machinery's decision and actuation. A steady
@@ -197,31 +171,13 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 				return r.err
 			}
 			d.record(EventDecided, r.out.Decided, r.out.DetectedBy+": "+r.out.Reason)
-			d.record(EventActuated, r.out.Actuated, "canary at zero, stable Ready")
+			d.record(EventActuated, r.out.Actuated, r.out.Actuation)
 			d.mu.Lock()
-			d.result = &Result{DetectedBy: r.out.DetectedBy, Reason: r.out.Reason}
+			d.result = &Result{DetectedBy: r.out.DetectedBy, Reason: r.out.Reason, Evidence: r.out.Evidence}
 			d.mu.Unlock()
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	})
-}
-
-// addSidecar puts the Toxiproxy sidecar on the track a planned Toxiproxy
-// fault targets, and routes user traffic by the named port so that pods
-// with and without the sidecar sit behind the same Service.
-func (d *Drill) addSidecar(opts *rollback.DeploymentOptions) {
-	target, ok := d.usesToxiproxy()
-	if !ok {
-		return
-	}
-	image := d.opts.Faults.ToxiproxyImage
-	opts.TargetPort = toxiproxy.PortNameUser
-	opts.Template = func(track string, tmpl *corev1.PodTemplateSpec) error {
-		if string(target) == track || target == "both" {
-			return toxiproxy.WithSidecar(tmpl, image)
-		}
-		return toxiproxy.WithoutSidecar(tmpl)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Report builds the drill's report. failure is the reason the drill failed
@@ -34,8 +35,9 @@ func (d *Drill) Report(failure string) *reports.Report {
 			KubernetesVersion: d.cluster.Version,
 		},
 		StableVersion: d.Scenario.Stable.Name, CanaryVersion: d.Scenario.Canary.Name,
-		Machinery: "deployment", DetectedBy: res.DetectedBy,
-		Timeline: timeline, MTTR: res.MTTR, ErrorBudget: res.ErrorBudget,
+		Machinery: d.machinery.Name(), DetectedBy: res.DetectedBy,
+		MachineryEvidence: evidence(res),
+		Timeline:          timeline, MTTR: res.MTTR, ErrorBudget: res.ErrorBudget,
 		Observer:           d.observerStats(),
 		Budget:             reports.Duration(d.Scenario.Budget),
 		SeriesBucket:       reports.Duration(SeriesBucket),
@@ -48,7 +50,7 @@ func (d *Drill) Report(failure string) *reports.Report {
 }
 
 func (d *Drill) verdict(res Result, failure string) (string, string) {
-	if skip := d.skipReason(); skip != "" {
+	if skip := d.SkipReason(); skip != "" {
 		return reports.VerdictSkipped, skip
 	}
 	switch {
@@ -64,11 +66,32 @@ func (d *Drill) verdict(res Result, failure string) (string, string) {
 		return reports.VerdictFail, "the drill did not reach restored"
 	case time.Duration(res.MTTR.Total) > d.Scenario.Budget:
 		return reports.VerdictFail, mttrOverBudget(*res.MTTR)
+	case d.Scenario.Expect == ExpectSteady && res.RolledBack != "":
+		return reports.VerdictFail, "steady drill, but " + res.RolledBack
 	case d.Scenario.Expect != ExpectSteady && res.ServedAfter != d.Scenario.Stable.Name:
 		return reports.VerdictFail, fmt.Sprintf("after restore users were served %q, want %q", res.ServedAfter, d.Scenario.Stable.Name)
+	case d.Scenario.Expect != ExpectSteady && !servesOnly(res.Serving, d.Scenario.Stable.Name):
+		return reports.VerdictFail, fmt.Sprintf("after restore %s says it serves %v (%s), want only %s", d.machinery.Name(), res.Serving.Versions, res.Serving.Detail, d.Scenario.Stable.Name)
 	}
 	return reports.VerdictPass, fmt.Sprintf("restored in %s (budget %s), detected by %s",
 		time.Duration(res.MTTR.Total).Round(time.Millisecond), d.Scenario.Budget, res.DetectedBy)
+}
+
+// servesOnly reports whether the machinery serves exactly one version.
+func servesOnly(s rollback.Serving, version string) bool {
+	return len(s.Versions) == 1 && s.Versions[0] == version
+}
+
+// evidence is the machinery's own record, for the report.
+func evidence(res Result) []reports.Evidence {
+	var out []reports.Evidence
+	for _, e := range res.Evidence {
+		out = append(out, reports.Evidence{Name: e.Name, Value: e.Value})
+	}
+	if len(res.Serving.Versions) > 0 || res.Serving.Detail != "" {
+		out = append(out, reports.Evidence{Name: "serving after restore", Value: res.Serving.Detail})
+	}
+	return out
 }
 
 // mttrOverBudget names the measured MTTR and the phase that took longest.
@@ -108,16 +131,6 @@ func (d *Drill) faultRecords() []reports.FaultRecord {
 		recs = append(recs, r)
 	}
 	return recs
-}
-
-// skipReason is why the drill could not run its fault here, or "".
-func (d *Drill) skipReason() string {
-	for _, p := range d.planned {
-		if p.skip != "" {
-			return "skipped: " + p.skip
-		}
-	}
-	return ""
 }
 
 func (d *Drill) faultRecord() reports.FaultRecord {

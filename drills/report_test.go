@@ -39,11 +39,14 @@ func TestVerdict(t *testing.T) {
 			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness}
 		}, "", reports.VerdictFail, []string{"MTTR 12s", "± 20ms", "exceeds budget 1s", "longest phase: actuate (7s)"}},
 		{"within budget", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
-			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness}
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness, Serving: servingOnly("v1")}
 		}, "", reports.VerdictPass, []string{"restored in 12s", "budget 30s", "detected by harness SLO monitor"}},
 		{"exactly the budget", 12 * time.Second, func(t *testing.T, b time.Duration) Result {
-			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: "kubernetes signals"}
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: "kubernetes signals", Serving: servingOnly("v1")}
 		}, "", reports.VerdictPass, []string{"restored in 12s", "kubernetes signals"}},
+		{"machinery still routes to the canary", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", Serving: rollback.Serving{Versions: []string{"v1", "v2"}, Detail: "canary: 1 replica(s)"}}
+		}, "", reports.VerdictFail, []string{"toy says it serves [v1 v2]", "canary: 1 replica(s)", "want only v1"}},
 		{"canary still served", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
 			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1 90.0%, v2 10.0%"}
 		}, "", reports.VerdictFail, []string{`served "v1 90.0%, v2 10.0%"`, `want "v1"`}},
@@ -67,7 +70,8 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Drill{Scenario: Scenario{Name: "bad-canary", Stable: rollback.Version{Name: "v1", Replicas: 1}, Budget: tt.budget}}
+			d := &Drill{Scenario: Scenario{Name: "bad-canary", Stable: rollback.Version{Name: "v1", Replicas: 1}, Budget: tt.budget},
+				machinery: &toyMachinery{}}
 			verdict, reason := d.verdict(tt.res(t, tt.budget), tt.failure)
 			if verdict != tt.verdict {
 				t.Errorf("verdict = %q (%s), want %q", verdict, reason, tt.verdict)
@@ -80,6 +84,8 @@ func TestVerdict(t *testing.T) {
 		})
 	}
 }
+
+func servingOnly(v string) rollback.Serving { return rollback.Serving{Versions: []string{v}} }
 
 func TestMTTROverBudgetNamesLongestPhase(t *testing.T) {
 	tests := []struct {

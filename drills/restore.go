@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Result is what a drill measured once service was restored.
@@ -30,6 +31,14 @@ type Result struct {
 	Calibration *Calibration
 	// Breached says whether the SLO was breached at all after onset.
 	Breached bool
+	// Evidence is the machinery's own record of its rollback.
+	Evidence []rollback.Evidence
+	// Serving is what the machinery said it served once service was
+	// restored, with how it knows.
+	Serving rollback.Serving
+	// RolledBack, for a steady drill, says how the machinery rolled back
+	// although it should not have; "" when it kept the canary.
+	RolledBack string
 }
 
 // ConfirmRestored keeps observing until service is restored: the SLO holds
@@ -69,7 +78,45 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 	}
 	d.record(EventRestored, restored, fmt.Sprintf("SLO held for %s", slo.stability()))
 	d.finishResult(samples, interval, a.Breached)
+	return d.readMachinery(ctx)
+}
+
+// readMachinery asks the machinery what it serves now and, for a steady
+// drill, whether it rolled back anyway.
+func (d *Drill) readMachinery(ctx context.Context) error {
+	if d.Scenario.Calibrate > 0 {
+		return nil
+	}
+	serving, err := d.machinery.Serving(ctx)
+	if err != nil {
+		return fmt.Errorf("ask %s what it serves: %w", d.machinery.Name(), err)
+	}
+	var rolledBack string
+	if d.Scenario.Expect == ExpectSteady {
+		rolledBack = d.steadyRollback(serving)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.result.Serving, d.result.RolledBack = serving, rolledBack
 	return nil
+}
+
+// steadyRollback says how the machinery rolled back in a steady drill: it
+// reported a rollback, or it no longer serves the canary.
+func (d *Drill) steadyRollback(serving rollback.Serving) string {
+	select {
+	case r := <-d.outcome:
+		if r.err == nil {
+			d.record(EventDecided, r.out.Decided, "unexpected rollback: "+r.out.DetectedBy+": "+r.out.Reason)
+			return fmt.Sprintf("the machinery rolled back at t0%+.3fs (%s: %s)", r.out.Decided.Sub(d.t0).Seconds(), r.out.DetectedBy, r.out.Reason)
+		}
+		d.outcome <- r
+	default:
+	}
+	if !serving.Has(d.Scenario.Canary.Name) {
+		return fmt.Sprintf("the machinery rolled back: it no longer serves canary %s (%s)", d.Scenario.Canary.Name, serving.Detail)
+	}
+	return ""
 }
 
 // restoredAfter returns the first instant at or after actuated from which

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
 
@@ -15,13 +16,17 @@ type Scenario struct {
 	// Name identifies the scenario; it is part of the namespace name, so it
 	// must be a short DNS label.
 	Name string
-	// Labels are Ginkgo-style labels such as "machinery:deployment".
+	// Labels are Ginkgo-style labels such as "fault:pod-kill"; the suite adds "machinery:<name>" itself.
 	Labels []string
 	// Stable is the known-good version.
 	Stable rollback.Version
-	// Canary is the new version; its Replicas against Stable.Replicas set
-	// the canary's traffic share.
+	// Canary is the new version. What its Replicas mean is the
+	// machinery's call (its Check says): the canary's replicas beside the
+	// stable ones, or 0 where the machinery sizes the new version itself.
 	Canary rollback.Version
+	// Machinery names the rollback machinery (rollback.Names lists them);
+	// empty takes rollback.CanaryHook.
+	Machinery string
 	// Fault says how the canary goes bad and how onset is confirmed.
 	Fault CanaryFault
 	// Detection says what detects the bad canary: Kubernetes signals, or
@@ -37,8 +42,8 @@ type Scenario struct {
 	// the app fails every request for exactly this long.
 	Calibrate time.Duration
 	// Faults are injected during the canary; the first confirmed onset is
-	// the drill's onset.
-	Faults []FaultSpec
+	// the drill's onset. faults.Kinds lists the kinds.
+	Faults []faults.Spec
 	// Expect is what the drill checks: ExpectRollback (the default) or
 	// ExpectSteady (no rollback; service must recover within the budget).
 	Expect Expect
@@ -94,8 +99,8 @@ func (s Scenario) Validate() error {
 	}
 	for _, err := range []error{
 		s.checkVersions(),
+		s.checkMachinery(),
 		s.checkFault(),
-		wrap(s.Name, "detection", s.Detection.Validate()),
 		wrap(s.Name, "slo", s.SLO.Validate()),
 		s.checkBudget(),
 	} {
@@ -112,16 +117,46 @@ func (s Scenario) checkVersions() error {
 		return fmt.Errorf("scenario %s: stable and canary versions need names", s.Name)
 	case s.Stable.Name == s.Canary.Name:
 		return fmt.Errorf("scenario %s: canary version %q equals the stable version", s.Name, s.Canary.Name)
-	case s.Stable.Replicas < 1 || s.Canary.Replicas < 1:
-		return fmt.Errorf("scenario %s: stable and canary replicas must be at least 1", s.Name)
+	case s.Stable.Replicas < 1:
+		return fmt.Errorf("scenario %s: stable.replicas %d: want at least 1", s.Name, s.Stable.Replicas)
+	}
+	return nil
+}
+
+// MachineryName is the machinery the scenario runs under.
+func (s Scenario) MachineryName() string {
+	if s.Machinery == "" {
+		return rollback.CanaryHook
+	}
+	return s.Machinery
+}
+
+// machinery is the registered machinery the scenario names.
+func (s Scenario) machinery() (rollback.Spec, error) {
+	return rollback.Lookup(s.MachineryName())
+}
+
+// plan is what the scenario asks of its machinery.
+func (s Scenario) plan() rollback.Plan {
+	return rollback.Plan{Stable: s.Stable, Canary: s.canaryVersion(), Detection: s.Detection}
+}
+
+func (s Scenario) checkMachinery() error {
+	m, err := s.machinery()
+	if err != nil {
+		return fmt.Errorf("scenario %s: machinery: %w", s.Name, err)
+	}
+	if err := m.Check(s.plan()); err != nil {
+		return fmt.Errorf("scenario %s: machinery %s: %w", s.Name, m.Name, err)
 	}
 	return nil
 }
 
 func (s Scenario) checkFault() error {
-	for _, f := range s.Faults {
-		if err := f.Validate(); err != nil {
-			return fmt.Errorf("scenario %s: %w", s.Name, err)
+	m, _ := s.machinery()
+	for i, f := range s.Faults {
+		if err := faults.Check(f, m.Separate); err != nil {
+			return fmt.Errorf("scenario %s: faults[%d]: %w", s.Name, i, err)
 		}
 	}
 	if len(s.Faults) > 0 && s.Fault.Onset == "" {

@@ -13,7 +13,7 @@ import (
 func validScenario() Scenario {
 	return Scenario{
 		Name:      "bad-canary",
-		Labels:    []string{"machinery:deployment"},
+		Labels:    []string{"fault:bad-version"},
 		Stable:    rollback.Version{Name: "v1", Replicas: 3, Env: map[string]string{"LOG": "info"}},
 		Canary:    rollback.Version{Name: "v2", Replicas: 1, Env: map[string]string{"LOG": "debug", "MODE": "new"}},
 		Fault:     CanaryFault{Kind: "bad-version", Env: map[string]string{"ERROR_RATIO": "1", "LOG": "trace"}, Onset: OnsetCanaryServesErrors},

@@ -17,15 +17,19 @@ const (
 	TargetBoth   Target = "both"
 )
 
-// Selector returns the pod label selector of the target within the app.
-func (t Target) Selector(app string) (string, error) {
+// Validate refuses an unknown target.
+func (t Target) Validate() error {
 	switch t {
-	case TargetCanary, TargetStable:
-		return "app=" + app + ",track=" + string(t), nil
-	case TargetBoth:
-		return "app=" + app, nil
+	case TargetCanary, TargetStable, TargetBoth:
+		return nil
 	}
-	return "", fmt.Errorf("fault target %q: want canary, stable or both", t)
+	return fmt.Errorf("target %q: want canary, stable or both", t)
+}
+
+// Hits reports whether the target includes the canary (canary true) or the
+// stable version's pods.
+func (t Target) Hits(canary bool) bool {
+	return t == TargetBoth || (t == TargetCanary) == canary
 }
 
 // Fault is something injected and later removed.

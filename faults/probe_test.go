@@ -72,14 +72,20 @@ func TestProbeExecFailure(t *testing.T) {
 	}
 }
 
-func TestTargetSelector(t *testing.T) {
-	for target, want := range map[Target]string{TargetCanary: "app=app,track=canary", TargetStable: "app=app,track=stable", TargetBoth: "app=app"} {
-		if got, err := target.Selector("app"); err != nil || got != want {
-			t.Errorf("%s.Selector = %q, %v; want %q", target, got, err, want)
+func TestTargetHits(t *testing.T) {
+	for _, tt := range []struct {
+		target         Target
+		canary, stable bool
+	}{{TargetCanary, true, false}, {TargetStable, false, true}, {TargetBoth, true, true}} {
+		if err := tt.target.Validate(); err != nil {
+			t.Errorf("%s.Validate() = %v", tt.target, err)
+		}
+		if tt.target.Hits(true) != tt.canary || tt.target.Hits(false) != tt.stable {
+			t.Errorf("%s hits canary %v, stable %v; want %v, %v", tt.target, tt.target.Hits(true), tt.target.Hits(false), tt.canary, tt.stable)
 		}
 	}
-	if _, err := Target("all").Selector("app"); err == nil {
-		t.Error("unknown target accepted")
+	if err := Target("all").Validate(); err == nil || !strings.Contains(err.Error(), `"all"`) {
+		t.Errorf("unknown target: Validate() = %v, want it named", err)
 	}
 }
 

@@ -8,6 +8,10 @@
 #   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh)
 #   images/build.sh --print-node-image
 #                                print the node image tag for this checkout
+#   images/build.sh --print-sampleapp-image
+#                                print the sample app (v1) image tag
+#   images/build.sh --print-sampleapp-v2-image
+#                                print the sample app v2 image tag (same binary, other digest)
 #   images/build.sh --print-toxiproxy-image
 #                                print the Toxiproxy sidecar image tag
 #   images/build.sh --print-chaos-mesh-tag
@@ -34,6 +38,7 @@ main() {
 	case "${1:-all}" in
 	--print-node-image) node_image ;;
 	--print-sampleapp-image) sampleapp_image ;;
+	--print-sampleapp-v2-image) sampleapp_v2_image ;;
 	--print-toxiproxy-image) toxiproxy_image ;;
 	--print-chaos-mesh-tag) chaos_mesh_tag ;;
 	--print-chaos-mesh-chart) chaos_mesh_chart ;;

@@ -54,6 +54,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // precision reports are kept at, for logs, messages and rendered reports.
 func (d Duration) String() string { return time.Duration(d).Round(time.Millisecond).String() }
 
+// Evidence is one fact the rollback machinery shows for its decision or
+// actuation: a digest, a selector flip, a Rollout condition.
+type Evidence struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
 // Event is one timestamped entry of a drill's Timeline. Offset repeats At
 // relative to the drill start t0 so that readers need not do clock math.
 type Event struct {
@@ -157,17 +164,19 @@ type ClusterInfo struct {
 // scenario delegates detection) so that the report never over-credits the
 // machinery. MTTR is nil when service was never restored.
 type Report struct {
-	Schema             string        `json:"schema"`
-	Scenario           string        `json:"scenario"`
-	Labels             []string      `json:"labels,omitempty"`
-	DrillID            string        `json:"drillID"`
-	Namespace          string        `json:"namespace"`
-	Started            time.Time     `json:"started"`
-	Finished           time.Time     `json:"finished"`
-	Cluster            ClusterInfo   `json:"cluster"`
-	StableVersion      string        `json:"stableVersion"`
-	CanaryVersion      string        `json:"canaryVersion"`
-	Machinery          string        `json:"machinery"`
+	Schema        string      `json:"schema"`
+	Scenario      string      `json:"scenario"`
+	Labels        []string    `json:"labels,omitempty"`
+	DrillID       string      `json:"drillID"`
+	Namespace     string      `json:"namespace"`
+	Started       time.Time   `json:"started"`
+	Finished      time.Time   `json:"finished"`
+	Cluster       ClusterInfo `json:"cluster"`
+	StableVersion string      `json:"stableVersion"`
+	CanaryVersion string      `json:"canaryVersion"`
+	Machinery     string      `json:"machinery"`
+	// MachineryEvidence is the machinery's own record of its rollback.
+	MachineryEvidence  []Evidence    `json:"machineryEvidence,omitempty"`
 	DetectedBy         string        `json:"detectedBy,omitempty"`
 	Faults             []FaultRecord `json:"faults"`
 	Timeline           []Event       `json:"timeline"`

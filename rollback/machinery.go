@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// Detection says what tells the machinery that the canary is bad.
+// Detection says what tells the machinery that the new version is bad.
 type Detection string
 
 const (
-	// DetectKubernetes uses Kubernetes signals only: canary pods crashing or
-	// not Ready, or the Deployment's progress deadline exceeded.
+	// DetectKubernetes uses Kubernetes signals only: new pods crashing or
+	// unable to start, or the progress deadline exceeded.
 	DetectKubernetes Detection = "kubernetes"
 	// DetectHarness delegates detection to the harness SLO monitor, which
-	// fires the rollback hook.
+	// calls the machinery's alert hook (Trigger), like an alert webhook.
 	DetectHarness Detection = "harness"
 )
 
@@ -30,41 +30,94 @@ func (d Detection) Validate() error {
 // DetectedByHarness is how a report labels detection delegated to the harness.
 const DetectedByHarness = "harness SLO monitor"
 
-// Version is one version of the app: its name (served in X-App-Version),
-// replica count and environment (where the sample app's fault knobs go).
+// DetectedByKubernetes is how a report labels detection from Kubernetes signals.
+const DetectedByKubernetes = "kubernetes signals"
+
+// Version is one version of the app: its name (served in X-App-Version and
+// put on its pods as the version label), its image, its replica count and
+// its environment (where the sample app's fault knobs go).
 type Version struct {
-	Name     string
+	Name string
+	// Image is the version's image; empty takes the machinery's default
+	// image, so two versions may differ by image, by environment, or both.
+	Image    string
 	Replicas int32
 	Env      map[string]string
 }
 
+// Evidence is one fact a machinery shows for its decision or actuation: a
+// digest, a selector, a Rollout condition, a flag acknowledgement.
+type Evidence struct {
+	Name  string
+	Value string
+}
+
 // Outcome is what the machinery did: why and when it decided to roll back,
-// and when the rollback was complete.
+// when the rollback was complete, and its own evidence for both.
 type Outcome struct {
-	// DetectedBy names what detected the bad canary.
+	// DetectedBy names what detected the bad version.
 	DetectedBy string
 	// Reason is the signal or alert that led to the decision.
 	Reason string
 	// Decided is when the machinery chose to roll back.
 	Decided time.Time
-	// Actuated is when the rollback was complete: canary at zero and the
-	// stable version fully ready.
+	// Actuated is when the rollback was complete, in the machinery's own
+	// terms (see each machinery's doc).
 	Actuated time.Time
+	// Actuation says what "actuated" meant here, for the timeline.
+	Actuation string
+	// Evidence is the machinery's own record of the rollback.
+	Evidence []Evidence
 }
 
-// Machinery is the thing whose job is to roll back.
+// Where is where one version's pods run.
+type Where struct {
+	// Selector matches this version's pods and no other's.
+	Selector string
+	// Labels is Selector as a label map.
+	Labels map[string]string
+	// Deployment is the Deployment that runs this version alone, or "" when
+	// the version shares its Deployment with the other one.
+	Deployment string
+}
+
+// Placement tells the drill where the stable and the new version run, so
+// faults, onset checks and the served-version check never hard-code labels.
+type Placement struct {
+	Stable, Canary Where
+	// All matches the pods of both versions.
+	All string
+	// ConfigMap is the app configuration every pod reads at start.
+	ConfigMap string
+}
+
+// Serving is what the machinery routes users to now, from its own state
+// (replica counts, a Service selector, a Rollout's weights).
+type Serving struct {
+	// Versions are the names of the versions that take user traffic.
+	Versions []string
+	// Detail says how the machinery knows, for failure messages.
+	Detail string
+}
+
+// Has reports whether version takes user traffic.
+func (s Serving) Has(version string) bool {
+	for _, v := range s.Versions {
+		if v == version {
+			return true
+		}
+	}
+	return false
+}
+
+// Machinery is the thing whose job is to roll back. The contract of each
+// method is in doc.go.
 type Machinery interface {
-	// Name identifies the machinery in reports, e.g. "deployment".
 	Name() string
-	// DeployStable deploys the known-good version and its Service and returns
-	// once every stable pod is Ready.
 	DeployStable(ctx context.Context, stable Version) error
-	// StartCanary starts the new version next to the stable one.
 	StartCanary(ctx context.Context, canary Version) error
-	// Trigger is the rollback hook the harness SLO monitor fires when the
-	// scenario delegates detection to the harness. It never blocks.
-	Trigger(reason string)
-	// AwaitRollback blocks until the machinery has decided and actuated a
-	// rollback, or ctx ends.
+	Placement() Placement
+	Serving(ctx context.Context) (Serving, error)
+	Trigger(ctx context.Context, reason string) error
 	AwaitRollback(ctx context.Context) (Outcome, error)
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // maxOutage bounds a calibration outage, so that a typo such as "3h" cannot
@@ -43,9 +45,9 @@ func newOutageView(o outage) outageView {
 // user traffic cannot reach the fault knobs.
 func (a *app) adminHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /admin/knobs", a.getKnobs)
-	mux.HandleFunc("POST /admin/knobs", a.postKnobs)
-	mux.HandleFunc("POST /admin/outage", a.postOutage)
+	mux.HandleFunc("GET "+appcontract.PathKnobs, a.getKnobs)
+	mux.HandleFunc("POST "+appcontract.PathKnobs, a.postKnobs)
+	mux.HandleFunc("POST "+appcontract.PathOutage, a.postOutage)
 	return mux
 }
 

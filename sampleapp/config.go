@@ -6,14 +6,19 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // config is everything sampleapp reads from the environment at start.
+// FaultAfter holds back ErrorRatio and Latency of Knobs for that long after
+// start; zero applies them at once.
 type config struct {
 	Version      string
 	Port         int
 	AdminPort    int
 	Knobs        knobSettings
+	FaultAfter   time.Duration
 	CrashOnStart bool
 	Drain        drainTimes
 }
@@ -24,25 +29,26 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	cfg := config{
-		Version:   r.text("VERSION", "dev"),
-		Port:      r.port("PORT", 8080),
-		AdminPort: r.port("ADMIN_PORT", 9090),
+		Version:   r.text(appcontract.EnvVersion, "dev"),
+		Port:      r.port(appcontract.EnvPort, appcontract.UserPort),
+		AdminPort: r.port(appcontract.EnvAdminPort, appcontract.AdminPort),
 		Knobs: knobSettings{
-			ErrorRatio:    r.ratio("ERROR_RATIO"),
-			Latency:       r.duration("LATENCY", 0),
-			FailReadiness: r.boolean("FAIL_READINESS"),
+			ErrorRatio:    r.ratio(appcontract.EnvErrorRatio),
+			Latency:       r.duration(appcontract.EnvLatency, 0),
+			FailReadiness: r.boolean(appcontract.EnvFailReadiness),
 		},
-		CrashOnStart: r.boolean("CRASH_ON_START"),
+		FaultAfter:   r.duration(appcontract.EnvFaultAfter, 0),
+		CrashOnStart: r.boolean(appcontract.EnvCrashOnStart),
 		Drain: drainTimes{
-			Delay:   r.duration("DRAIN_DELAY", 2*time.Second),
-			Timeout: r.duration("DRAIN_TIMEOUT", 10*time.Second),
+			Delay:   r.duration(appcontract.EnvDrainDelay, 2*time.Second),
+			Timeout: r.duration(appcontract.EnvDrainTimeout, 10*time.Second),
 		},
 	}
 	if cfg.AdminPort == cfg.Port {
-		r.fail("ADMIN_PORT", strconv.Itoa(cfg.AdminPort), "must differ from PORT")
+		r.fail(appcontract.EnvAdminPort, strconv.Itoa(cfg.AdminPort), "must differ from "+appcontract.EnvPort)
 	}
 	if cfg.Drain.Timeout == 0 {
-		r.fail("DRAIN_TIMEOUT", getenv("DRAIN_TIMEOUT"), "want a positive duration")
+		r.fail(appcontract.EnvDrainTimeout, getenv(appcontract.EnvDrainTimeout), "want a positive duration")
 	}
 	return cfg, r.err
 }
@@ -134,7 +140,8 @@ func checkRatio(f float64) error {
 }
 
 // parseNonNegativeDuration parses a Go duration such as "250ms" and rejects
-// negative ones, which would mean nothing as a latency or a drain time.
+// negative ones, which would mean nothing as a latency, a fault delay or a
+// drain time.
 func parseNonNegativeDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {

@@ -35,6 +35,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"LATENCY":        "150ms",
 		"CRASH_ON_START": "true",
 		"FAIL_READINESS": "1",
+		"FAULT_AFTER":    "20s",
 		"DRAIN_DELAY":    "0s",
 		"DRAIN_TIMEOUT":  "30s",
 	}))
@@ -46,6 +47,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		Port:         8081,
 		AdminPort:    9091,
 		Knobs:        knobSettings{ErrorRatio: 0.25, Latency: 150 * time.Millisecond, FailReadiness: true},
+		FaultAfter:   20 * time.Second,
 		CrashOnStart: true,
 		Drain:        drainTimes{Delay: 0, Timeout: 30 * time.Second},
 	}
@@ -70,6 +72,8 @@ func TestLoadConfigErrorNamesVariableAndValue(t *testing.T) {
 		{"LATENCY", "-1s"},
 		{"CRASH_ON_START", "maybe"},
 		{"FAIL_READINESS", "yes please"},
+		{"FAULT_AFTER", "30"},
+		{"FAULT_AFTER", "-5s"},
 		{"DRAIN_DELAY", "2"},
 		{"DRAIN_TIMEOUT", "0s"},
 	}

@@ -8,6 +8,11 @@
 //   - ship a "bad" version that fails a share of requests (ERROR_RATIO), answers
 //     slowly (LATENCY), never becomes ready (FAIL_READINESS) or crash-loops
 //     (CRASH_ON_START);
+//   - ship a version that passes its smoke check and goes bad later:
+//     FAULT_AFTER (a duration, default 0) holds ERROR_RATIO and LATENCY at
+//     zero and turns them on that long after start, for instance a blue-green
+//     "green" that breaks seconds after the switch. A knob set through
+//     POST /admin/knobs in the meantime wins: FAULT_AFTER never overwrites it;
 //   - calibrate the observer with an outage of known start and length
 //     (POST /admin/outage).
 //
@@ -22,7 +27,8 @@
 // hangs up on its clients.
 //
 // Configuration comes from the environment: VERSION, PORT, ADMIN_PORT,
-// ERROR_RATIO, LATENCY, CRASH_ON_START, FAIL_READINESS, DRAIN_DELAY and
-// DRAIN_TIMEOUT. An invalid value stops the app with exit status 1 and a
+// ERROR_RATIO, LATENCY, FAULT_AFTER, CRASH_ON_START, FAIL_READINESS,
+// DRAIN_DELAY and DRAIN_TIMEOUT; internal/appcontract names them for the rest
+// of firedrill. An invalid value stops the app with exit status 1 and a
 // one-line error that names the variable.
 package main

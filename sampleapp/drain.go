@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // readHeaderTimeout bounds how long a client may take to send its headers,
@@ -58,7 +60,7 @@ func drain(logger *slog.Logger, a *app, servers []*http.Server, d drainTimes) er
 	for _, s := range servers {
 		if err := s.Shutdown(ctx); err != nil {
 			closeAll(servers)
-			return fmt.Errorf("drain did not finish within DRAIN_TIMEOUT=%s: %w", d.Timeout, err)
+			return fmt.Errorf("drain did not finish within %s=%s: %w", appcontract.EnvDrainTimeout, d.Timeout, err)
 		}
 	}
 	logger.Info("stopped")

@@ -7,7 +7,8 @@ import (
 )
 
 // knobSettings are the faults a drill can turn on. They start from the
-// environment and change through POST /admin/knobs.
+// environment (ErrorRatio and Latency possibly FAULT_AFTER later) and change
+// through POST /admin/knobs.
 type knobSettings struct {
 	ErrorRatio    float64
 	Latency       time.Duration
@@ -28,11 +29,21 @@ func (o outage) covers(t time.Time) bool {
 }
 
 // knobs holds the live fault settings. A mutex guards them because user
-// requests read them while admin requests write them.
+// requests read them while admin requests and the FAULT_AFTER timer write
+// them.
 type knobs struct {
 	mu       sync.Mutex
 	settings knobSettings
 	outage   outage
+	// adminSet records the knobs that POST /admin/knobs has set, so that
+	// faults delayed by FAULT_AFTER never overwrite what a drill chose since.
+	adminSet knobFields
+}
+
+// knobFields names the knobs that FAULT_AFTER delays.
+type knobFields struct {
+	ErrorRatio bool
+	Latency    bool
 }
 
 func newKnobs(s knobSettings) *knobs {
@@ -75,14 +86,32 @@ func (k *knobs) apply(u knobUpdate) (knobSettings, error) {
 	defer k.mu.Unlock()
 	if u.ErrorRatio != nil {
 		k.settings.ErrorRatio = *u.ErrorRatio
+		k.adminSet.ErrorRatio = true
 	}
 	if u.Latency != nil {
 		k.settings.Latency = latency
+		k.adminSet.Latency = true
 	}
 	if u.FailReadiness != nil {
 		k.settings.FailReadiness = *u.FailReadiness
 	}
 	return k.settings, nil
+}
+
+// applyDelayed sets ErrorRatio and Latency from env, the faults that
+// FAULT_AFTER held back, except those the admin API has set since start: the
+// admin API takes precedence, because a drill that changed a knob meant it.
+// It returns the new settings and which knobs the admin API kept.
+func (k *knobs) applyDelayed(env knobSettings) (knobSettings, knobFields) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.adminSet.ErrorRatio {
+		k.settings.ErrorRatio = env.ErrorRatio
+	}
+	if !k.adminSet.Latency {
+		k.settings.Latency = env.Latency
+	}
+	return k.settings, k.adminSet
 }
 
 // startOutage replaces any earlier outage with one of length d that starts

@@ -37,3 +37,22 @@ func TestApplyLeavesKnobsUnchangedOnError(t *testing.T) {
 		t.Errorf("ErrorRatio = %v after a rejected update, want 0.1", got.ErrorRatio)
 	}
 }
+
+func TestApplyDelayedKeepsWhatTheAdminSet(t *testing.T) {
+	k := newKnobs(knobSettings{FailReadiness: true})
+	off := 0.0
+	if _, err := k.apply(knobUpdate{ErrorRatio: &off}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	got, kept := k.applyDelayed(knobSettings{ErrorRatio: 1, Latency: 150 * time.Millisecond})
+	want := knobSettings{ErrorRatio: 0, Latency: 150 * time.Millisecond, FailReadiness: true}
+	if got != want {
+		t.Errorf("applyDelayed() = %+v, want %+v", got, want)
+	}
+	if wantKept := (knobFields{ErrorRatio: true}); kept != wantKept {
+		t.Errorf("applyDelayed() kept %+v, want %+v", kept, wantKept)
+	}
+	if now, _ := k.snapshot(); now != want {
+		t.Errorf("snapshot() = %+v after applyDelayed, want %+v", now, want)
+	}
+}

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // errCrashOnStart is returned when CRASH_ON_START is set, so that the pod
 // exits at once and Kubernetes puts it in CrashLoopBackOff.
-var errCrashOnStart = errors.New("CRASH_ON_START is set: exiting on purpose")
+var errCrashOnStart = errors.New(appcontract.EnvCrashOnStart + " is set: exiting on purpose")
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // app holds the state shared by the user and admin handlers. Tests drive its
@@ -21,16 +23,41 @@ type app struct {
 	draining atomic.Bool
 	// random returns a number in [0, 1) to decide which requests fail.
 	random func() float64
+	// faultTimer applies the faults that FAULT_AFTER holds back; nil when
+	// nothing is held back.
+	faultTimer *time.Timer
 }
 
+// newApp builds the app. With FAULT_AFTER set, ErrorRatio and Latency start
+// at zero and take their configured values FAULT_AFTER from now: a version
+// that passes its smoke check and goes bad later.
 func newApp(cfg config, logger *slog.Logger) *app {
-	return &app{
+	initial := cfg.Knobs
+	delayed := cfg.FaultAfter > 0 && (initial.ErrorRatio > 0 || initial.Latency > 0)
+	if delayed {
+		initial.ErrorRatio, initial.Latency = 0, 0
+	}
+	a := &app{
 		version: cfg.Version,
-		knobs:   newKnobs(cfg.Knobs),
+		knobs:   newKnobs(initial),
 		metrics: newMetrics(cfg.Version),
 		logger:  logger,
 		random:  rand.Float64,
 	}
+	if delayed {
+		logger.Info("faults held back until "+appcontract.EnvFaultAfter+" elapses", "faultAfter", cfg.FaultAfter,
+			"errorRatio", cfg.Knobs.ErrorRatio, "latency", cfg.Knobs.Latency)
+		a.faultTimer = time.AfterFunc(cfg.FaultAfter, func() { a.applyDelayedFaults(cfg.Knobs) })
+	}
+	return a
+}
+
+// applyDelayedFaults is the FAULT_AFTER timer: it turns on the faults from
+// the environment, except those the admin API has set in the meantime.
+func (a *app) applyDelayedFaults(env knobSettings) {
+	s, kept := a.knobs.applyDelayed(env)
+	a.logger.Info(appcontract.EnvFaultAfter+" elapsed: faults applied", "errorRatio", s.ErrorRatio, "latency", s.Latency,
+		"adminKeptErrorRatio", kept.ErrorRatio, "adminKeptLatency", kept.Latency)
 }
 
 // startDraining makes readiness fail and asks clients to close their
@@ -44,9 +71,9 @@ func (a *app) userHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", a.metrics.instrument(http.HandlerFunc(a.serveRoot)))
 	mux.HandleFunc("GET /healthz", a.serveHealthz)
-	mux.HandleFunc("GET /readyz", a.serveReadyz)
+	mux.HandleFunc("GET "+appcontract.PathReady, a.serveReadyz)
 	mux.HandleFunc("GET /version", a.serveVersion)
-	mux.HandleFunc("GET /time", a.serveTime)
+	mux.HandleFunc("GET "+appcontract.PathTime, a.serveTime)
 	mux.Handle("GET /metrics", a.metrics.handler())
 	return a.withUserHeaders(mux)
 }
@@ -57,7 +84,7 @@ func (a *app) userHandler() http.Handler {
 // this pod after the endpoints controller removed it, and be cut at Shutdown.
 func (a *app) withUserHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-App-Version", a.version)
+		w.Header().Set(appcontract.VersionHeader, a.version)
 		if a.draining.Load() {
 			w.Header().Set("Connection", "close")
 		}
@@ -112,7 +139,7 @@ func (a *app) serveReadyz(w http.ResponseWriter, _ *http.Request) {
 	case a.draining.Load():
 		http.Error(w, "not ready: draining", http.StatusServiceUnavailable)
 	case settings.FailReadiness:
-		http.Error(w, "not ready: FAIL_READINESS", http.StatusServiceUnavailable)
+		http.Error(w, "not ready: "+appcontract.EnvFailReadiness, http.StatusServiceUnavailable)
 	default:
 		fmt.Fprintln(w, "ready")
 	}

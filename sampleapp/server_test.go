@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,5 +153,95 @@ func TestTimeAnswersTheAppClock(t *testing.T) {
 	}
 	if d := time.Since(got.Time); d < 0 || d > time.Minute {
 		t.Errorf("GET /time answered %s, %s away from now", got.Time, d)
+	}
+}
+
+// newDelayedApp builds an app whose ERROR_RATIO and LATENCY wait for
+// FAULT_AFTER. Its logger discards: the timer may log after the test ends.
+func newDelayedApp(t *testing.T, settings knobSettings, after time.Duration) *app {
+	t.Helper()
+	a := newApp(config{Version: testVersion, Knobs: settings, FaultAfter: after}, slog.New(slog.DiscardHandler))
+	if a.faultTimer == nil {
+		t.Fatalf("FAULT_AFTER=%s with faults %+v started no timer", after, settings)
+	}
+	t.Cleanup(func() { a.faultTimer.Stop() })
+	return a
+}
+
+func TestFaultAfterHoldsBackErrorsAndLatency(t *testing.T) {
+	const after, latency = 200 * time.Millisecond, 50 * time.Millisecond
+	start := time.Now()
+	a := newDelayedApp(t, knobSettings{ErrorRatio: 1, Latency: latency}, after)
+	user, admin := a.userHandler(), a.adminHandler()
+
+	// Before FAULT_AFTER the version is healthy: it passes a smoke check.
+	// Every check below is judged by the time it ended, so a slow host can
+	// make the test weaker but never make it fail.
+	if v := getKnobsView(t, admin); time.Since(start) < after && (v.ErrorRatio != 0 || v.Latency != "0s") {
+		t.Errorf("knobs = %+v before FAULT_AFTER=%s, want errorRatio 0 and latency 0s", v, after)
+	}
+	var oks int
+	waitFor(t, "FAULT_AFTER to turn the errors on", func() bool {
+		code := call(user, http.MethodGet, "/", "").Code
+		if code == http.StatusOK {
+			oks++
+			return false
+		}
+		if elapsed := time.Since(start); elapsed < after {
+			t.Fatalf("GET / = %d %s after start, before FAULT_AFTER=%s", code, elapsed, after)
+		}
+		return true
+	})
+	if oks == 0 {
+		t.Error("no GET / succeeded before FAULT_AFTER: the smoke check would have failed")
+	}
+
+	// After it the faults from the environment hold, in full.
+	want := knobsView{ErrorRatio: 1, Latency: latency.String()}
+	if got := getKnobsView(t, admin); got != want {
+		t.Errorf("knobs = %+v after FAULT_AFTER, want %+v", got, want)
+	}
+	if codes := countCodes(t, user, 5); codes[http.StatusInternalServerError] != 5 {
+		t.Errorf("codes %v after FAULT_AFTER, want all 500", codes)
+	}
+	begin := time.Now()
+	call(user, http.MethodGet, "/", "")
+	if elapsed := time.Since(begin); elapsed < latency {
+		t.Errorf("GET / took %s after FAULT_AFTER, want at least LATENCY=%s", elapsed, latency)
+	}
+}
+
+func TestFaultAfterKeepsKnobsTheAdminSet(t *testing.T) {
+	const after, latency = 200 * time.Millisecond, 50 * time.Millisecond
+	a := newDelayedApp(t, knobSettings{ErrorRatio: 1, Latency: latency}, after)
+	user, admin := a.userHandler(), a.adminHandler()
+
+	// A drill turns the errors off before they start; the latency it leaves
+	// alone. Whether the POST lands before or after FAULT_AFTER, the drill's
+	// choice must win.
+	if w := call(admin, http.MethodPost, "/admin/knobs", `{"errorRatio":0}`); w.Code != http.StatusOK {
+		t.Fatalf("POST /admin/knobs = %d %q, want 200", w.Code, w.Body)
+	}
+	waitFor(t, "FAULT_AFTER to apply LATENCY", func() bool {
+		return getKnobsView(t, admin).Latency == latency.String()
+	})
+	want := knobsView{ErrorRatio: 0, Latency: latency.String()}
+	if got := getKnobsView(t, admin); got != want {
+		t.Errorf("knobs = %+v after FAULT_AFTER, want %+v", got, want)
+	}
+	if codes := countCodes(t, user, 5); codes[http.StatusOK] != 5 {
+		t.Errorf("codes %v after FAULT_AFTER, want all 200: the admin set errorRatio 0", codes)
+	}
+}
+
+func TestFaultAfterWithoutFaultsStartsNoTimer(t *testing.T) {
+	a := newApp(config{Version: testVersion, Knobs: knobSettings{FailReadiness: true}, FaultAfter: time.Second},
+		slog.New(slog.DiscardHandler))
+	if a.faultTimer != nil {
+		a.faultTimer.Stop()
+		t.Error("FAULT_AFTER with no ERROR_RATIO or LATENCY started a timer")
+	}
+	if got := call(a.userHandler(), http.MethodGet, "/readyz", "").Code; got != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz = %d, want 503: FAULT_AFTER does not hold back FAIL_READINESS", got)
 	}
 }

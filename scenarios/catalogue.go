@@ -5,12 +5,14 @@ import (
 
 	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/faults/kinds"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Label values used by the catalogue; Ginkgo label filters select on them.
+// The suite adds each scenario's machinery label (MachineryLabel) itself.
 const (
-	LabelDeployment   = "machinery:deployment"
 	LabelBadVersion   = "fault:bad-version"
 	LabelCrashloop    = "fault:crashloop"
 	LabelDetectHarn   = "detection:harness"
@@ -34,10 +36,10 @@ var stable = rollback.Version{Name: "v1", Replicas: 3}
 // harness SLO monitor fires the rollback hook.
 var CanaryBadVersion = drills.Scenario{
 	Name:      "canary-bad-version",
-	Labels:    []string{LabelDeployment, LabelBadVersion, LabelDetectHarn},
+	Labels:    []string{LabelBadVersion, LabelDetectHarn},
 	Stable:    stable,
 	Canary:    rollback.Version{Name: "v2", Replicas: 1},
-	Fault:     drills.CanaryFault{Kind: "bad-version", Env: map[string]string{"ERROR_RATIO": "1"}, Onset: drills.OnsetCanaryServesErrors},
+	Fault:     badVersion,
 	Detection: rollback.DetectHarness,
 	SLO:       defaultSLO,
 	Budget:    45 * time.Second,
@@ -47,10 +49,10 @@ var CanaryBadVersion = drills.Scenario{
 // Kubernetes signals alone.
 var CanaryCrashloop = drills.Scenario{
 	Name:      "canary-crashloop",
-	Labels:    []string{LabelDeployment, LabelCrashloop, LabelDetectKube},
+	Labels:    []string{LabelCrashloop, LabelDetectKube},
 	Stable:    stable,
 	Canary:    rollback.Version{Name: "v2", Replicas: 1},
-	Fault:     drills.CanaryFault{Kind: "crashloop", Env: map[string]string{"CRASH_ON_START": "true"}, Onset: drills.OnsetCanaryCrashes},
+	Fault:     drills.CanaryFault{Kind: "crashloop", Env: map[string]string{appcontract.EnvCrashOnStart: "true"}, Onset: drills.OnsetCanaryCrashes},
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
@@ -71,17 +73,17 @@ var Calibration = drills.Scenario{
 var healthyCanary = rollback.Version{Name: "v2", Replicas: 1}
 
 // onCanaryTraffic starts a fault once the canary serves 10% of requests.
-var onCanaryTraffic = drills.Start{When: drills.StartOnCanaryTraffic, Percent: 10}
+var onCanaryTraffic = faults.Start{When: faults.StartOnCanaryTraffic, Percent: 10}
 
 // CanaryPodKill: Chaos Mesh kills the canary pod while it takes traffic;
 // Kubernetes replaces it and service must recover within the budget with
 // no rollback.
 var CanaryPodKill = drills.Scenario{
 	Name:      "canary-pod-kill",
-	Labels:    []string{LabelDeployment, LabelPodKill, LabelChaosMesh, LabelDetectKube},
+	Labels:    []string{LabelPodKill, LabelChaosMesh, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.PodKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
 	SLO:       defaultSLO,
@@ -92,10 +94,10 @@ var CanaryPodKill = drills.Scenario{
 // canary runs; the app drains, so service must stay within its SLO.
 var StablePodKillDuringCanary = drills.Scenario{
 	Name:      "stable-pod-kill-during-canary",
-	Labels:    []string{LabelDeployment, LabelPodKill, LabelChaosMesh, LabelDetectKube},
+	Labels:    []string{LabelPodKill, LabelChaosMesh, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodKill, Target: faults.TargetStable, Start: onCanaryTraffic, Graceful: true}},
+	Faults:    []faults.Spec{{Kind: kinds.PodKill, Target: faults.TargetStable, Start: onCanaryTraffic, Graceful: true}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
 	HoldSLO:   true,
@@ -107,10 +109,10 @@ var StablePodKillDuringCanary = drills.Scenario{
 // namespace drop user traffic; the harness SLO monitor fires the rollback.
 var CanaryNetworkPartition = drills.Scenario{
 	Name:      "canary-network-partition",
-	Labels:    []string{LabelDeployment, LabelPartition, LabelNative, LabelDetectHarn},
+	Labels:    []string{LabelPartition, LabelNative, LabelDetectHarn},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultNetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectHarness,
 	SLO:       defaultSLO,
 	Budget:    45 * time.Second,
@@ -120,10 +122,10 @@ var CanaryNetworkPartition = drills.Scenario{
 // SLO; Chaos Mesh NetworkChaos where the kernel allows, Toxiproxy otherwise.
 var CanaryNetworkDelay = drills.Scenario{
 	Name:   "canary-network-delay",
-	Labels: []string{LabelDeployment, LabelDelay, LabelDetectHarn},
+	Labels: []string{LabelDelay, LabelDetectHarn},
 	Stable: stable,
 	Canary: healthyCanary,
-	Faults: []drills.FaultSpec{{Kind: drills.FaultNetworkDelay, Target: faults.TargetCanary, Start: onCanaryTraffic,
+	Faults: []faults.Spec{{Kind: kinds.NetworkDelay, Target: faults.TargetCanary, Start: onCanaryTraffic,
 		Latency: 600 * time.Millisecond}},
 	Detection: rollback.DetectHarness,
 	SLO:       drills.SLO{MaxErrorRatio: 0.05, MaxP99: 300 * time.Millisecond, Window: 2 * time.Second, Stability: 10 * time.Second},
@@ -135,10 +137,10 @@ var CanaryNetworkDelay = drills.Scenario{
 // probe's reason.
 var CanaryNetworkPartitionChaosMesh = drills.Scenario{
 	Name:   "canary-partition-chaosmesh",
-	Labels: []string{LabelDeployment, LabelPartition, LabelChaosMesh, LabelDetectHarn},
+	Labels: []string{LabelPartition, LabelChaosMesh, LabelDetectHarn},
 	Stable: stable,
 	Canary: healthyCanary,
-	Faults: []drills.FaultSpec{{Kind: drills.FaultNetworkPartition, Backend: drills.BackendChaosMesh,
+	Faults: []faults.Spec{{Kind: kinds.NetworkPartition, Backend: kinds.ChaosMesh,
 		Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectHarness,
 	SLO:       defaultSLO,
@@ -149,10 +151,10 @@ var CanaryNetworkPartitionChaosMesh = drills.Scenario{
 // the machinery rolls back on Kubernetes signals.
 var CanaryBadImage = drills.Scenario{
 	Name:      "canary-bad-image",
-	Labels:    []string{LabelDeployment, LabelBadImage, LabelNative, LabelDetectKube},
+	Labels:    []string{LabelBadImage, LabelNative, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultBadImage, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.BadImage, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
@@ -162,12 +164,12 @@ var CanaryBadImage = drills.Scenario{
 // canary restarts (a native pod-kill) onto it; the harness rolls back.
 var CanaryConfigDrift = drills.Scenario{
 	Name:   "canary-config-drift",
-	Labels: []string{LabelDeployment, "fault:config-drift", LabelNative, LabelDetectHarn},
+	Labels: []string{"fault:config-drift", LabelNative, LabelDetectHarn},
 	Stable: stable,
 	Canary: healthyCanary,
-	Faults: []drills.FaultSpec{
-		{Kind: drills.FaultConfigDrift, Target: faults.TargetCanary, Start: onCanaryTraffic, Config: map[string]string{"ERROR_RATIO": "1"}},
-		{Kind: drills.FaultPodKill, Backend: drills.BackendNative, Target: faults.TargetCanary, Start: drills.Start{When: drills.StartAtCanary}},
+	Faults: []faults.Spec{
+		{Kind: kinds.ConfigDrift, Start: onCanaryTraffic, Config: map[string]string{appcontract.EnvErrorRatio: "1"}},
+		{Kind: kinds.PodKill, Backend: kinds.Native, Target: faults.TargetCanary, Start: faults.Start{When: faults.StartAtCanary}},
 	},
 	Detection: rollback.DetectHarness,
 	SLO:       defaultSLO,
@@ -178,10 +180,10 @@ var CanaryConfigDrift = drills.Scenario{
 // start; the machinery rolls back on Kubernetes signals.
 var CanaryCrashloopConfig = drills.Scenario{
 	Name:      "canary-crashloop-config",
-	Labels:    []string{LabelDeployment, LabelCrashloop, LabelNative, LabelDetectKube},
+	Labels:    []string{LabelCrashloop, LabelNative, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultCrashLoop, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.CrashLoop, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
@@ -191,10 +193,10 @@ var CanaryCrashloopConfig = drills.Scenario{
 // of the Service and users must not notice.
 var CanaryUnready = drills.Scenario{
 	Name:      "canary-unready",
-	Labels:    []string{LabelDeployment, "fault:unready", LabelNative, LabelDetectKube},
+	Labels:    []string{"fault:unready", LabelNative, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultUnready, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.Unready, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
 	HoldSLO:   true,
@@ -207,10 +209,10 @@ var CanaryUnready = drills.Scenario{
 // back on its own within the budget.
 var NodePauseDuringCanary = drills.Scenario{
 	Name:      "node-pause-during-canary",
-	Labels:    []string{LabelDeployment, "fault:node-pause", LabelNative, LabelDetectKube},
+	Labels:    []string{"fault:node-pause", LabelNative, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultNodePause, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 5 * time.Second}},
+	Faults:    []faults.Spec{{Kind: kinds.NodePause, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 5 * time.Second}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
 	SLO:       defaultSLO,
@@ -221,10 +223,10 @@ var NodePauseDuringCanary = drills.Scenario{
 // image for 10 s; Kubernetes takes it out of the Service and it comes back.
 var CanaryPodFailure = drills.Scenario{
 	Name:      "canary-pod-failure",
-	Labels:    []string{LabelDeployment, "fault:pod-failure", LabelChaosMesh, LabelDetectKube},
+	Labels:    []string{"fault:pod-failure", LabelChaosMesh, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultPodFailure, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 10 * time.Second}},
+	Faults:    []faults.Spec{{Kind: kinds.PodFailure, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 10 * time.Second}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
 	SLO:       defaultSLO,
@@ -235,10 +237,10 @@ var CanaryPodFailure = drills.Scenario{
 // machinery sees the crash through Kubernetes and rolls the canary back.
 var CanaryContainerKill = drills.Scenario{
 	Name:      "canary-container-kill",
-	Labels:    []string{LabelDeployment, "fault:container-kill", LabelChaosMesh, LabelDetectKube},
+	Labels:    []string{"fault:container-kill", LabelChaosMesh, LabelDetectKube},
 	Stable:    stable,
 	Canary:    healthyCanary,
-	Faults:    []drills.FaultSpec{{Kind: drills.FaultContainerKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Faults:    []faults.Spec{{Kind: kinds.ContainerKill, Target: faults.TargetCanary, Start: onCanaryTraffic}},
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
@@ -248,10 +250,10 @@ var CanaryContainerKill = drills.Scenario{
 // 15 s; the sample app does not depend on wall time, so the SLO must hold.
 var CanaryTimeShift = drills.Scenario{
 	Name:   "canary-time-shift",
-	Labels: []string{LabelDeployment, "fault:time-shift", LabelChaosMesh, LabelDetectKube},
+	Labels: []string{"fault:time-shift", LabelChaosMesh, LabelDetectKube},
 	Stable: stable,
 	Canary: healthyCanary,
-	Faults: []drills.FaultSpec{{Kind: drills.FaultTimeShift, Target: faults.TargetCanary, Start: onCanaryTraffic,
+	Faults: []faults.Spec{{Kind: kinds.TimeShift, Target: faults.TargetCanary, Start: onCanaryTraffic,
 		Offset: -10 * time.Minute, Duration: 15 * time.Second}},
 	Detection: rollback.DetectKubernetes,
 	Expect:    drills.ExpectSteady,
@@ -259,6 +261,108 @@ var CanaryTimeShift = drills.Scenario{
 	SLO:       defaultSLO,
 	Budget:    30 * time.Second,
 }
+
+// newVersion is the bad new version under machineries that size it
+// themselves (rollout-undo, blue-green).
+var newVersion = rollback.Version{Name: "v2"}
+
+// badVersion answers HTTP 500 to every request.
+var badVersion = drills.CanaryFault{Kind: "bad-version", Env: map[string]string{appcontract.EnvErrorRatio: "1"}, Onset: drills.OnsetCanaryServesErrors}
+
+// UndoBadVersion: the rolling update brings in a version that fails every
+// request; the harness SLO monitor calls the pipeline's alert hook, which
+// undoes the rollout to the previous digest.
+var UndoBadVersion = drills.Scenario{
+	Name:      "undo-bad-version",
+	Machinery: rollback.RolloutUndo,
+	Labels:    []string{LabelBadVersion, LabelDetectHarn},
+	Stable:    stable,
+	Canary:    newVersion,
+	Fault:     badVersion,
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// UndoCrashloop: the new version crashes on start; the rollout stalls and
+// the machinery undoes it on Kubernetes signals alone.
+var UndoCrashloop = drills.Scenario{
+	Name:      "undo-crashloop",
+	Machinery: rollback.RolloutUndo,
+	Labels:    []string{LabelCrashloop, LabelDetectKube},
+	Stable:    stable,
+	Canary:    newVersion,
+	Fault:     drills.CanaryFault{Kind: "crashloop", Env: map[string]string{appcontract.EnvCrashOnStart: "true"}, Onset: drills.OnsetCanaryCrashes},
+	Detection: rollback.DetectKubernetes,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// UndoBadImage: the new version names an image that cannot be pulled; the
+// rollout stalls on ErrImagePull and the machinery undoes it.
+var UndoBadImage = drills.Scenario{
+	Name:      "undo-bad-image",
+	Machinery: rollback.RolloutUndo,
+	Labels:    []string{LabelBadImage, LabelDetectKube},
+	Stable:    stable,
+	Canary:    rollback.Version{Name: "v2", Image: appcontract.BadImage},
+	Fault:     drills.CanaryFault{Kind: "bad-image", Onset: drills.OnsetCanaryCrashes},
+	Detection: rollback.DetectKubernetes,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// UndoNetworkPartition is the iptables partition under rollout-undo: the
+// fault finds the new version's pods through the machinery's placement.
+var UndoNetworkPartition = drills.Scenario{
+	Name:      "undo-network-partition",
+	Machinery: rollback.RolloutUndo,
+	Labels:    []string{LabelPartition, LabelNative, LabelDetectHarn},
+	Stable:    stable,
+	Canary:    newVersion,
+	Faults:    []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}},
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    60 * time.Second,
+}
+
+// greenGoesBad is how long green serves well before it fails: longer than
+// its start, smoke check and switch take.
+const greenGoesBad = "15s"
+
+// BlueGreenBadVersion: green passes its smoke check, takes users, then
+// fails every request; the harness SLO monitor flips the selector back.
+var BlueGreenBadVersion = drills.Scenario{
+	Name:      "bluegreen-bad-version",
+	Machinery: rollback.BlueGreen,
+	Labels:    []string{LabelBadVersion, LabelDetectHarn},
+	Stable:    stable,
+	Canary:    newVersion,
+	Fault: drills.CanaryFault{Kind: "bad-version", Onset: drills.OnsetCanaryServesErrors,
+		Env: map[string]string{appcontract.EnvErrorRatio: "1", appcontract.EnvFaultAfter: greenGoesBad}},
+	Detection: rollback.DetectHarness,
+	SLO:       defaultSLO,
+	Budget:    45 * time.Second,
+}
+
+// BlueGreenLatency: once green takes users, its answers are delayed past
+// the latency SLO; the selector flips back to blue.
+var BlueGreenLatency = drills.Scenario{
+	Name:      "bluegreen-latency",
+	Machinery: rollback.BlueGreen,
+	Labels:    []string{LabelDelay, LabelDetectHarn},
+	Stable:    stable,
+	Canary:    newVersion,
+	Faults: []faults.Spec{{Kind: kinds.NetworkDelay, Target: faults.TargetCanary, Start: onCanaryTraffic,
+		Latency: 600 * time.Millisecond}},
+	Detection: rollback.DetectHarness,
+	SLO:       drills.SLO{MaxErrorRatio: 0.05, MaxP99: 300 * time.Millisecond, Window: 2 * time.Second, Stability: 10 * time.Second},
+	Budget:    45 * time.Second,
+}
+
+// MachineryLabel is the label that selects a scenario's machinery, e.g.
+// "machinery:rollout-undo".
+func MachineryLabel(s drills.Scenario) string { return "machinery:" + s.MachineryName() }
 
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
@@ -268,4 +372,6 @@ var Rollbacks = []drills.Scenario{
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
 	CanaryConfigDrift, CanaryCrashloopConfig, CanaryUnready, NodePauseDuringCanary,
 	CanaryPodFailure, CanaryContainerKill, CanaryTimeShift,
+	UndoBadVersion, UndoCrashloop, UndoBadImage, UndoNetworkPartition,
+	BlueGreenBadVersion, BlueGreenLatency,
 }

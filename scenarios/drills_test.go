@@ -33,15 +33,22 @@ func startDrill(ctx context.Context, s drills.Scenario, failure *string) *drills
 	}
 	d, err := drills.New(env.cluster, s, drillOptions(ctx))
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(d.Cleanup(ctx)).To(Succeed())
-	}, NodeTimeout(timeouts.Cleanup))
-	DeferCleanup(func(ctx SpecContext) {
+	writeReport := func(ctx SpecContext) {
 		path, err := d.WriteReport(ctx, *failure)
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("drill report", path)
 		GinkgoWriter.Println("report:", path)
-	}, NodeTimeout(suiteTimeouts.report))
+	}
+	// A fault this host cannot run skips the drill before anything is
+	// created; the report still says so.
+	if reason := d.SkipReason(); reason != "" {
+		DeferCleanup(writeReport, NodeTimeout(suiteTimeouts.report))
+		return d
+	}
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(d.Cleanup(ctx)).To(Succeed())
+	}, NodeTimeout(timeouts.Cleanup))
+	DeferCleanup(writeReport, NodeTimeout(suiteTimeouts.report))
 	Expect(d.CreateNamespace(ctx)).To(Succeed())
 	return d
 }
@@ -56,12 +63,13 @@ func keepFailure(failure *string) {
 }
 
 func describeRollback(s drills.Scenario) {
-	Describe(s.Name, Ordered, Label(s.Labels...), func() {
+	Describe(s.Name, Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
 		var d *drills.Drill
 		var failure, skipped string
 		keepFailure(&failure)
 		BeforeAll(func(ctx SpecContext) {
 			d = startDrill(ctx, s, &failure)
+			skipped = d.SkipReason()
 		}, NodeTimeout(timeouts.Namespace))
 		// A fault this host cannot run skips the rest of the drill.
 		BeforeEach(func() {
@@ -92,6 +100,7 @@ func describeRollback(s drills.Scenario) {
 		if s.Expect == drills.ExpectSteady {
 			It("rides the fault out without a rollback", func(ctx SpecContext) {
 				Expect(d.ConfirmRestored(ctx)).To(Succeed())
+				Expect(d.Result()).To(drills.KeepTheCanary())
 				Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
 				if s.HoldSLO {
 					Expect(d.Result()).To(drills.StayWithinSLO())
@@ -120,7 +129,7 @@ func budget(s drills.Scenario) time.Duration {
 }
 
 func describeCalibration(s drills.Scenario) {
-	Describe(s.Name, Ordered, Label(s.Labels...), func() {
+	Describe(s.Name, Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
 		var d *drills.Drill
 		var failure string
 		keepFailure(&failure)

@@ -43,8 +43,10 @@ var suiteTimeouts = struct {
 
 // env is what every drill shares: one cluster, reused across specs.
 var env struct {
-	cluster   *cluster.Cluster
-	image     string
+	cluster *cluster.Cluster
+	image   string
+	// images maps each version name to the sample app image built for it.
+	images    map[string]string
 	nodePorts []int32
 	hostPorts map[int32]int32
 	runID     string
@@ -53,7 +55,7 @@ var env struct {
 	capabilities faults.Capabilities
 	// faults is what injected faults need; chaosInstall is set when this
 	// suite installed Chaos Mesh.
-	faults       drills.FaultEnv
+	faults       faults.Host
 	chaosInstall *chaosmesh.Install
 }
 
@@ -74,6 +76,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(os.MkdirAll(env.runDir, 0o755)).To(Succeed())
 	env.image = os.Getenv("FIREDRILL_SAMPLEAPP_IMAGE")
 	Expect(env.image).NotTo(BeEmpty(), "FIREDRILL_SAMPLEAPP_IMAGE is not set: run through `make drill` or `make test`")
+	v2 := os.Getenv("FIREDRILL_SAMPLEAPP_V2_IMAGE")
+	Expect(v2).NotTo(BeEmpty(), "FIREDRILL_SAMPLEAPP_V2_IMAGE is not set: run through `make drill` or `make test`")
+	env.images = map[string]string{"v1": env.image, "v2": v2}
 	if *flagContext != "" {
 		useExistingCluster(ctx)
 		return
@@ -91,8 +96,8 @@ func useKindCluster(ctx context.Context) {
 	By("bringing up kind cluster " + *flagCluster)
 	env.cluster, err = kind.Up(ctx)
 	Expect(err).NotTo(HaveOccurred())
-	By("loading " + env.image)
-	Expect(kind.LoadImages(ctx, env.image)).To(Succeed())
+	By("loading " + env.image + " and " + env.images["v2"])
+	Expect(kind.LoadImages(ctx, env.image, env.images["v2"])).To(Succeed())
 	probeCapabilities(ctx, kind)
 	setUpFaultBackends(ctx, kind)
 	env.hostPorts, err = cluster.HostPorts(configPath, 0)
@@ -126,7 +131,7 @@ func useExistingCluster(ctx context.Context) {
 
 // drillOptions picks a free published NodePort and the observer URL for it.
 func drillOptions(ctx context.Context) drills.Options {
-	opts := drills.Options{Image: env.image, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults}
+	opts := drills.Options{Image: env.image, Images: env.images, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults}
 	if *flagContext != "" {
 		return opts
 	}

@@ -35,11 +35,11 @@ func meta(name string) Meta {
 }
 
 func canary() Target {
-	return Target{Namespace: drillNS, Labels: map[string]string{"app": "sampleapp", "track": "canary"}}
+	return Target{Namespace: drillNS, Labels: map[string]string{"app": "sampleapp", "version": "canary"}}
 }
 
 func stable() Target {
-	return Target{Namespace: drillNS, Labels: map[string]string{"app": "sampleapp", "track": "stable"}}
+	return Target{Namespace: drillNS, Labels: map[string]string{"app": "sampleapp", "version": "stable"}}
 }
 
 // builtCase is one builder call with valid inputs; its object is the golden

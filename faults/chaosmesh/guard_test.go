@@ -28,7 +28,7 @@ var builders = []builder{
 	}},
 	{"network-loss", func(m Meta, t Target) error { _, err := NetworkLoss(m, t, 50, time.Minute); return err }},
 	{"network-partition", func(m Meta, t Target) error {
-		other := Target{Namespace: m.Namespace, Labels: map[string]string{"app": "sampleapp", "track": "stable"}}
+		other := Target{Namespace: m.Namespace, Labels: map[string]string{"app": "sampleapp", "version": "stable"}}
 		_, err := NetworkPartition(m, t, other, v1alpha1.To, time.Minute)
 		return err
 	}},
@@ -102,7 +102,7 @@ func TestNamespaceGuard(t *testing.T) {
 
 func TestNamespaceGuardPartitionOtherSide(t *testing.T) {
 	for _, ns := range []string{"kube-system", "default", "drill-other-9"} {
-		other := Target{Namespace: ns, Labels: map[string]string{"app": "sampleapp", "track": "stable"}}
+		other := Target{Namespace: ns, Labels: map[string]string{"app": "sampleapp", "version": "stable"}}
 		_, err := NetworkPartition(meta("p"), canary(), other, v1alpha1.Both, time.Minute)
 		var nsErr *NamespaceError
 		if !errors.As(err, &nsErr) || nsErr.Field != "other.namespace" {
@@ -154,11 +154,11 @@ func TestBuiltObjectsDoNotAliasInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Labels["firedrill.dev/drill-id"] = "changed"
-	tg.Labels["track"] = "stable"
+	tg.Labels["version"] = "stable"
 	if got := obj.Labels["firedrill.dev/drill-id"]; got != "7f3a" {
 		t.Errorf("object label changed with the caller's map: %q", got)
 	}
-	if got := obj.Spec.Selector.LabelSelectors["track"]; got != "canary" {
+	if got := obj.Spec.Selector.LabelSelectors["version"]; got != "canary" {
 		t.Errorf("selector changed with the caller's map: track=%q", got)
 	}
 }

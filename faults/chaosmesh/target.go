@@ -5,18 +5,13 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chaos-mesh/chaos-mesh/api/v1alpha1"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
-
-// DrillNamespacePrefix starts the name of every drill namespace
-// (drill-<scenario>-<id>). It is the only property of a drill namespace that
-// a builder can check without a cluster, so it is the guard.
-const DrillNamespacePrefix = "drill-"
 
 // Meta says where a chaos object lives: its name, the drill namespace, and
 // labels such as the drill id that let cleanup find it.
@@ -73,18 +68,13 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("chaosmesh: %s: %s: %s", e.Fault, e.Field, e.Reason)
 }
 
-// IsDrillNamespace reports whether ns is named like a drill namespace:
-// drill-<something>, and a valid namespace name.
-func IsDrillNamespace(ns string) bool {
-	return len(ns) > len(DrillNamespacePrefix) &&
-		strings.HasPrefix(ns, DrillNamespacePrefix) &&
-		len(validation.IsDNS1123Label(ns)) == 0
-}
+// IsDrillNamespace reports whether ns is named like a drill namespace.
+func IsDrillNamespace(ns string) bool { return appcontract.IsDrillNamespace(ns) }
 
 // checkMeta validates where the chaos object lives.
 func checkMeta(fault string, m Meta) error {
 	if !IsDrillNamespace(m.Namespace) {
-		return &NamespaceError{Field: "meta.namespace", Namespace: m.Namespace, Reason: "not a drill namespace (drill-*)"}
+		return &NamespaceError{Field: "meta.namespace", Namespace: m.Namespace, Reason: "not a drill namespace (" + appcontract.NamespacePrefix + "*)"}
 	}
 	if m.Name == "" {
 		return &FieldError{Fault: fault, Field: "meta.name", Reason: "must not be empty"}
@@ -99,7 +89,7 @@ func checkMeta(fault string, m Meta) error {
 // which checkMeta has already accepted. field is "target" or "other".
 func checkTarget(fault, field string, t Target, ns string) error {
 	if !IsDrillNamespace(t.Namespace) {
-		return &NamespaceError{Field: field + ".namespace", Namespace: t.Namespace, Reason: "not a drill namespace (drill-*)"}
+		return &NamespaceError{Field: field + ".namespace", Namespace: t.Namespace, Reason: "not a drill namespace (" + appcontract.NamespacePrefix + "*)"}
 	}
 	if t.Namespace != ns {
 		return &NamespaceError{Field: field + ".namespace", Namespace: t.Namespace,

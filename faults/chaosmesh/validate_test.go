@@ -42,7 +42,7 @@ func TestInputValidation(t *testing.T) {
 			return err
 		}},
 		{"invalid target label value", "pod-kill", "target.labels", func() error {
-			_, err := PodKill(meta("f"), withTarget(func(tg *Target) { tg.Labels["track"] = "canary stable" }))
+			_, err := PodKill(meta("f"), withTarget(func(tg *Target) { tg.Labels["version"] = "canary stable" }))
 			return err
 		}},
 		{"unknown mode", "pod-kill", "target.mode", func() error {

@@ -17,12 +17,13 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
 // crashEnv is the sample app's knob that makes it exit with an error at
 // start, so every pod of the rolled-out template crash-loops.
-const crashEnv = "CRASH_ON_START"
+const crashEnv = appcontract.EnvCrashOnStart
 
 // CrashLoopConfigFault rolls a Deployment to a config its app cannot start
 // with, the way a bad flag or a missing setting does: the image is fine, the
@@ -115,10 +116,8 @@ func crashed(pods []*corev1.Pod) (bool, error) {
 			continue
 		}
 		for _, s := range p.Status.ContainerStatuses {
-			for _, t := range []*corev1.ContainerStateTerminated{s.State.Terminated, s.LastTerminationState.Terminated} {
-				if t != nil && t.ExitCode != 0 {
-					return true, nil
-				}
+			if _, ok := kube.Crashed(s); ok {
+				return true, nil
 			}
 		}
 	}

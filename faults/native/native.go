@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,28 +14,19 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
 // backend is what every fault of this package returns from Backend.
 const backend = "native"
 
-// drillNamespacePrefix starts the name of every drill namespace. A native
-// fault acts on whatever it is pointed at, so the prefix is its guard
-// against a typo that would break a shared namespace.
-const drillNamespacePrefix = "drill-"
-
 // appContainer is the sample app's container in the drill's Deployments.
-const appContainer = "app"
+const appContainer = appcontract.Container
 
-// checkNamespace refuses a namespace that is not a drill namespace.
-func checkNamespace(ns string) error {
-	if len(ns) <= len(drillNamespacePrefix) || !strings.HasPrefix(ns, drillNamespacePrefix) ||
-		len(validation.IsDNS1123Label(ns)) > 0 {
-		return fmt.Errorf("native: refusing to act on namespace %q: not a drill namespace (drill-*)", ns)
-	}
-	return nil
-}
+// checkNamespace refuses a namespace that is not a drill namespace: a
+// native fault acts on whatever it is pointed at.
+func checkNamespace(ns string) error { return appcontract.CheckNamespace("native", ns) }
 
 // checkCommon validates what every fault needs: a client and a drill
 // namespace.

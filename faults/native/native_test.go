@@ -30,7 +30,7 @@ func appPod(name string, ready bool, image string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: testNS, Name: name, UID: types.UID("uid-" + name),
-			Labels: map[string]string{"app": "app", "track": "stable", "version": "v1"},
+			Labels: map[string]string{"app": "app", "version": "v1"},
 		},
 		Spec: corev1.PodSpec{
 			NodeName:   "firedrill-control-plane",
@@ -45,20 +45,20 @@ func appPod(name string, ready bool, image string) *corev1.Pod {
 
 const (
 	goodImage     = "firedrill/sampleapp:v1"
-	stableSel     = "app=app,track=stable"
-	appDeployment = "app-stable"
+	stableSel     = "app=app,version=v1"
+	appDeployment = "app-v1"
 )
 
 // appDeploymentObj is the stable Deployment of the sample app with a
 // sidecar, so that tests can check that patches leave other containers be.
 func appDeploymentObj(env ...corev1.EnvVar) *appsv1.Deployment {
-	labels := map[string]string{"app": "app", "track": "stable"}
+	labels := map[string]string{"app": "app", "version": "v1"}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: appDeployment, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "app", "track": "stable", "version": "v1"}},
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "app", "version": "v1"}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{
 					{Name: "app", Image: goodImage, Env: env},
 					{Name: "sidecar", Image: "example/sidecar:1", Env: []corev1.EnvVar{{Name: "SIDE", Value: "car"}}},

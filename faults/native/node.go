@@ -14,10 +14,7 @@ import (
 
 // NodeControl is what a node fault needs from the cluster provider:
 // cluster.Kind implements it with Docker for kind node containers.
-type NodeControl interface {
-	NodeAction(ctx context.Context, action, node string) error
-	NodeState(ctx context.Context, node string) (running, paused bool, err error)
-}
+type NodeControl = faults.NodeControl
 
 // NodeFault pauses or stops a kind node container. It hits everything on
 // the node, control plane included on a single-node cluster, so drills use

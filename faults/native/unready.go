@@ -13,12 +13,13 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
 // adminPort is the sample app's admin port, which the Service does not
 // expose; the API server's pod proxy reaches it.
-const adminPort = 9090
+const adminPort = appcontract.AdminPort
 
 // UnreadyFault makes running pods fail their readiness probe through the
 // sample app's admin knob, the way a pod whose dependency went away does:
@@ -85,7 +86,7 @@ func (f *UnreadyFault) setFailReadiness(ctx context.Context, pod string, fail bo
 	body := `{"failReadiness":` + strconv.FormatBool(fail) + `}`
 	err := f.rest.Post().
 		Namespace(f.ns).Resource("pods").Name(pod+":"+strconv.Itoa(adminPort)).
-		SubResource("proxy").Suffix("admin", "knobs").
+		SubResource("proxy").Suffix(appcontract.AdminSegments(appcontract.PathKnobs)...).
 		SetHeader("Content-Type", "application/json").
 		Body([]byte(body)).
 		Do(ctx).Error()

@@ -33,16 +33,16 @@ func TestPodProxy(t *testing.T) {
 	}
 	p := newPodProxy(client, "drill-toxi-1")
 
-	raw, code, err := p.do(t.Context(), "app-canary-x", http.MethodPost, "/proxies/app/toxics", []byte(`{"name":"n"}`))
+	raw, code, err := p.do(t.Context(), "app-v2-x", http.MethodPost, "/proxies/app/toxics", []byte(`{"name":"n"}`))
 	if err != nil || code != http.StatusOK || string(raw) != "[]" {
 		t.Fatalf("POST: %q %d %v", raw, code, err)
 	}
-	wantPath := "/api/v1/namespaces/drill-toxi-1/pods/app-canary-x:8474/proxy/proxies/app/toxics"
+	wantPath := "/api/v1/namespaces/drill-toxi-1/pods/app-v2-x:8474/proxy/proxies/app/toxics"
 	if got.method != http.MethodPost || got.path != wantPath || got.body != `{"name":"n"}` || got.ctype != "application/json" {
 		t.Errorf("request %+v: want POST %s with the JSON body", got, wantPath)
 	}
 
-	raw, code, err = p.do(t.Context(), "app-canary-x", http.MethodDelete, "/proxies/app/toxics/firedrill-latency", nil)
+	raw, code, err = p.do(t.Context(), "app-v2-x", http.MethodDelete, "/proxies/app/toxics/firedrill-latency", nil)
 	if err != nil || code != http.StatusNotFound || !strings.Contains(string(raw), "toxic not found") {
 		t.Fatalf("DELETE: %q %d %v: want Toxiproxy's 404 and body", raw, code, err)
 	}
@@ -51,7 +51,7 @@ func TestPodProxy(t *testing.T) {
 	}
 
 	srv.Close()
-	if _, code, err := p.do(t.Context(), "app-canary-x", http.MethodGet, "/proxies/app/toxics", nil); err == nil || code != 0 {
+	if _, code, err := p.do(t.Context(), "app-v2-x", http.MethodGet, "/proxies/app/toxics", nil); err == nil || code != 0 {
 		t.Errorf("GET on a closed server: %d %v, want an error and no status", code, err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
-	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
@@ -72,9 +71,9 @@ func TestE2ESidecarFaults(t *testing.T) {
 	if _, err := client.CoreV1().Services(ns.Name).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, track := range []string{"stable", "canary"} {
+	for _, track := range []string{"v1", "v2"} {
 		tmpl := e2ePodTemplate(appImage, track)
-		if track == "canary" {
+		if track == "v2" {
 			err = WithSidecar(tmpl, toxiImage)
 		} else {
 			err = WithoutSidecar(tmpl)
@@ -102,12 +101,12 @@ func TestE2ESidecarFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ports["app-stable"] != PortUpstream || ports["app-canary"] != PortListen {
-		t.Fatalf("Service targetPort %q resolved to %v: want app-stable 8080, app-canary 8081", PortNameUser, ports)
+	if ports["app-v1"] != PortUpstream || ports["app-v2"] != PortListen {
+		t.Fatalf("Service targetPort %q resolved to %v: want app-v1 8080, app-v2 8081", PortNameUser, ports)
 	}
 	t.Logf("Service targetPort %q resolves per pod: %v", PortNameUser, ports)
 
-	target := Target{Namespace: ns.Name, App: "app", Pods: faults.TargetCanary}
+	target := Target{Namespace: ns.Name, Selector: "app=app,version=v2"}
 	baseline := medianGet(ctx, t, client, ns.Name)
 	t.Logf("baseline through the proxy: %s", baseline)
 
@@ -197,7 +196,7 @@ func e2eClient(t *testing.T) kubernetes.Interface {
 // e2ePodTemplate is the sample app as rollback deploys it, named app-<track>.
 func e2ePodTemplate(image, track string) *corev1.PodTemplateSpec {
 	return &corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Name: "app-" + track, Labels: map[string]string{"app": "app", "track": track}},
+		ObjectMeta: metav1.ObjectMeta{Name: "app-" + track, Labels: map[string]string{"app": "app", "version": track}},
 		Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: ptr.To[int64](5),
 			SecurityContext:               &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)},
@@ -245,7 +244,7 @@ func servicePorts(ctx context.Context, client kubernetes.Interface, ns, svc stri
 func getThroughProxy(ctx context.Context, client kubernetes.Interface, ns string) (time.Duration, error) {
 	start := time.Now()
 	_, err := client.CoreV1().RESTClient().Get().Namespace(ns).Resource("pods").
-		Name(fmt.Sprintf("app-canary:%d", PortListen)).SubResource("proxy").Suffix("/").DoRaw(ctx)
+		Name(fmt.Sprintf("app-v2:%d", PortListen)).SubResource("proxy").Suffix("/").DoRaw(ctx)
 	return time.Since(start), err
 }
 

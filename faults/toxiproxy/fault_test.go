@@ -136,11 +136,14 @@ func pending(p *corev1.Pod) {
 	p.Status.InitContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 }
 
+// versionOf is the version label of the pods of each side of the canary.
+var versionOf = map[string]string{"canary": "v2", "stable": "v1"}
+
 // testPod is a running pod of the app on a track, with the sidecar unless an
 // option removes it.
 func testPod(name, track string, opts ...podOpt) *corev1.Pod {
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: canary.Namespace, Labels: map[string]string{"app": "app", "track": track}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: canary.Namespace, Labels: map[string]string{"app": "app", "version": versionOf[track]}},
 		Spec:       corev1.PodSpec{InitContainers: []corev1.Container{Sidecar(testImage)}},
 		Status: corev1.PodStatus{
 			Phase: corev1.PodRunning,
@@ -246,7 +249,7 @@ func TestInjectRefuses(t *testing.T) {
 		setup func(*fakeToxiproxy)
 		want  string
 	}{
-		{"no pods", nil, nil, `no running pod matches "app=app,track=canary" in drill-toxi-1`},
+		{"no pods", nil, nil, `no running pod matches "app=app,version=v2" in drill-toxi-1`},
 		{"only terminating pods", []*corev1.Pod{testPod("canary-a", "canary", terminating)}, nil, "no running pod matches"},
 		{"pod without sidecar", []*corev1.Pod{testPod("canary-a", "canary"), testPod("canary-b", "canary", withoutSidecar)}, nil,
 			"pod canary-b has no toxiproxy sidecar: it would escape the fault"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -20,7 +21,7 @@ const (
 	// PortListen is where the proxy accepts user traffic.
 	PortListen = 8081
 	// PortUpstream is the app's port; the proxy forwards to it on 127.0.0.1.
-	PortUpstream = 8080
+	PortUpstream = appcontract.UserPort
 	// PortAPI is the Toxiproxy HTTP API, reached through the API server's
 	// pod proxy.
 	PortAPI = 8474

@@ -1,25 +1,19 @@
 package toxiproxy
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/validation"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/firedrill-dev/firedrill/faults"
 )
 
 // ToxicPrefix starts the name of every toxic the harness adds, so that
 // Verify can tell the harness's toxics from anyone else's.
 const ToxicPrefix = "firedrill-"
-
-// DrillNamespacePrefix starts the name of every drill namespace; faults
-// refuse any other namespace.
-const DrillNamespacePrefix = "drill-"
 
 // Toxic streams: downstream is the app's response on its way to the user,
 // upstream the user's request on its way to the app.
@@ -49,16 +43,14 @@ func (t Toxic) String() string {
 	return fmt.Sprintf("%s (%s %s %v)", t.Name, t.Stream, t.Type, t.Attributes)
 }
 
-// Target selects the pods whose proxy a fault poisons: the pods of App on the
-// given track in the drill namespace. Every one of them must run the
-// sidecar.
+// Target selects the pods whose proxy a fault poisons: the pods matching
+// Selector in the drill namespace, as the machinery placed them. Every one
+// of them must run the sidecar.
 type Target struct {
 	// Namespace is the drill namespace (drill-*).
 	Namespace string
-	// App is the app label, e.g. "app".
-	App string
-	// Pods is the track: faults.TargetCanary, TargetStable or TargetBoth.
-	Pods faults.Target
+	// Selector matches the target's pods; it must not be empty.
+	Selector string
 }
 
 // Latency delays every chunk of the app's responses by latency ± jitter,
@@ -146,27 +138,12 @@ func newFault(client kubernetes.Interface, t Target, fault, stream, typ string, 
 
 // selector checks the target and returns its pod label selector.
 func (t Target) selector(fault string) (string, error) {
-	if !IsDrillNamespace(t.Namespace) {
-		return "", fmt.Errorf("toxiproxy: refusing to target namespace %q: not a drill namespace (%s*)", t.Namespace, DrillNamespacePrefix)
+	if err := appcontract.CheckNamespace("toxiproxy: "+fault, t.Namespace); err != nil {
+		return "", err
 	}
-	if errs := validation.IsValidLabelValue(t.App); t.App == "" || len(errs) > 0 {
-		reason := "is empty"
-		if len(errs) > 0 {
-			reason = errs[0]
-		}
-		return "", fmt.Errorf("toxiproxy: %s: target app %q: %s", fault, t.App, reason)
+	sel, err := labels.Parse(t.Selector)
+	if err != nil || sel.Empty() {
+		return "", fmt.Errorf("toxiproxy: %s: target selector %q: want a non-empty label selector", fault, t.Selector)
 	}
-	selector, err := t.Pods.Selector(t.App)
-	if err != nil {
-		return "", errors.New("toxiproxy: " + fault + ": " + err.Error())
-	}
-	return selector, nil
-}
-
-// IsDrillNamespace reports whether ns is named like a drill namespace:
-// drill-<something>, and a valid namespace name.
-func IsDrillNamespace(ns string) bool {
-	return len(ns) > len(DrillNamespacePrefix) &&
-		strings.HasPrefix(ns, DrillNamespacePrefix) &&
-		len(validation.IsDNS1123Label(ns)) == 0
+	return t.Selector, nil
 }

@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes/fake"
-
-	"github.com/firedrill-dev/firedrill/faults"
 )
 
-var canary = Target{Namespace: "drill-toxi-1", App: "app", Pods: faults.TargetCanary}
+var canary = Target{Namespace: "drill-toxi-1", Selector: "app=app,version=v2"}
 
 // TestToxicBodies pins the JSON each fault POSTs to /proxies/app/toxics, in
 // the shape Toxiproxy v2.5.0's ToxicCreate decodes.
@@ -63,12 +61,11 @@ func TestConstructorsRefuse(t *testing.T) {
 		want string
 	}{
 		{"default namespace", errOf(Latency(client, target(func(t *Target) { t.Namespace = "default" }), time.Second, 0)),
-			`refusing to target namespace "default": not a drill namespace (drill-*)`},
+			`refusing to act on namespace "default": not a drill namespace (drill-*)`},
 		{"bare prefix", errOf(Bandwidth(client, target(func(t *Target) { t.Namespace = "drill-" }), 1)), `namespace "drill-"`},
 		{"kube-system", errOf(Timeout(client, target(func(t *Target) { t.Namespace = "kube-system" }), 0)), `namespace "kube-system"`},
-		{"empty app", errOf(ResetPeer(client, target(func(t *Target) { t.App = "" }), 0)), `target app "": is empty`},
-		{"bad app", errOf(ResetPeer(client, target(func(t *Target) { t.App = "a b" }), 0)), `target app "a b"`},
-		{"bad track", errOf(Latency(client, target(func(t *Target) { t.Pods = "all" }), time.Second, 0)), `fault target "all"`},
+		{"empty selector", errOf(ResetPeer(client, target(func(t *Target) { t.Selector = "" }), 0)), `target selector "": want a non-empty label selector`},
+		{"bad selector", errOf(ResetPeer(client, target(func(t *Target) { t.Selector = "a b" }), 0)), `target selector "a b"`},
 		{"nil client", errOf(Latency(nil, canary, time.Second, 0)), "client is nil"},
 		{"zero latency", errOf(Latency(client, canary, 0, 0)), "latency 0s: want at least 1ms"},
 		{"sub-ms latency", errOf(Latency(client, canary, 1500*time.Microsecond, 0)), "latency 1.5ms: want whole milliseconds"},

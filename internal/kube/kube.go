@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -45,28 +46,59 @@ func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector str
 			return client.CoreV1().Pods(ns).Watch(ctx, o)
 		},
 	}
+	at, err := waitList(ctx, client, lw, &corev1.Pod{}, cond)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, err)
+	}
+	return at, nil
+}
+
+// WaitEndpointSlices watches the EndpointSlices of one Service and returns
+// the instant cond first held over all of them.
+func WaitEndpointSlices(ctx context.Context, client kubernetes.Interface, ns, service string, cond func([]*discoveryv1.EndpointSlice) (bool, error)) (time.Time, error) {
+	selector := discoveryv1.LabelServiceName + "=" + service
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return client.DiscoveryV1().EndpointSlices(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return client.DiscoveryV1().EndpointSlices(ns).Watch(ctx, o)
+		},
+	}
+	at, err := waitList(ctx, client, lw, &discoveryv1.EndpointSlice{}, cond)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("endpoint slices of service %s/%s: %w", ns, service, err)
+	}
+	return at, nil
+}
+
+// waitList runs cond over the full list of watched objects each time one of
+// them changes and returns the instant it first held. The informer updates
+// its store before it hands out the event, so the store seen by each call
+// already includes that event.
+func waitList[T runtime.Object](ctx context.Context, client kubernetes.Interface, lw *cache.ListWatch, example T, cond func([]T) (bool, error)) (time.Time, error) {
 	var store cache.Store
 	var at time.Time
 	check := func() (bool, error) {
 		objs := store.List()
-		pods := make([]*corev1.Pod, 0, len(objs))
+		items := make([]T, 0, len(objs))
 		for _, o := range objs {
-			pods = append(pods, o.(*corev1.Pod))
+			items = append(items, o.(T))
 		}
-		ok, err := cond(pods)
+		ok, err := cond(items)
 		if ok {
 			at = time.Now()
 		}
 		return ok, err
 	}
-	// The informer updates its store before it hands out the event, so the
-	// store seen by each condition call already includes that event.
-	_, err := watchtools.UntilWithSync(ctx, cache.ToListWatcherWithWatchListSemantics(lw, client), &corev1.Pod{}, func(s cache.Store) (bool, error) {
+	_, err := watchtools.UntilWithSync(ctx, cache.ToListWatcherWithWatchListSemantics(lw, client), example, func(s cache.Store) (bool, error) {
 		store = s
 		return check()
 	}, func(watch.Event) (bool, error) { return check() })
 	if err != nil {
-		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, waitError(ctx, err))
+		return time.Time{}, waitError(ctx, err)
 	}
 	return at, nil
 }

@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/internal/kubetest"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,57 +46,10 @@ func withContainer(p *corev1.Pod, c corev1.ContainerStatus) *corev1.Pod {
 }
 
 func crashLooping(name string) *corev1.Pod {
-	return withContainer(appPod(name, TrackCanary, false), corev1.ContainerStatus{
+	return withContainer(appPod(name, trackCanary, false), corev1.ContainerStatus{
 		RestartCount: 3,
 		State:        corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
 	})
-}
-
-func TestCrashing(t *testing.T) {
-	exited := func(name string, code int32, restarts int32) *corev1.Pod {
-		return withContainer(appPod(name, TrackCanary, true), corev1.ContainerStatus{
-			RestartCount:         restarts,
-			State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
-			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code}},
-		})
-	}
-	healthy := withContainer(appPod("canary-ok", TrackCanary, true), corev1.ContainerStatus{
-		Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
-	})
-	creating := withContainer(appPod("canary-new", TrackCanary, false), corev1.ContainerStatus{
-		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}},
-	})
-	tests := []struct {
-		name string
-		pods []*corev1.Pod
-		want []string // substrings of the reason; nil for no crash
-	}{
-		{"no pods", nil, nil},
-		{"healthy", []*corev1.Pod{healthy}, nil},
-		{"creating", []*corev1.Pod{creating}, nil},
-		{"no container statuses yet", []*corev1.Pod{appPod("canary-pending", TrackCanary, false)}, nil},
-		{"restarted after a clean exit", []*corev1.Pod{exited("canary-clean", 0, 1)}, nil},
-		{"error exit without a restart", []*corev1.Pod{exited("canary-once", 1, 0)}, nil},
-		{"CrashLoopBackOff", []*corev1.Pod{healthy, crashLooping("canary-loop")}, []string{"canary-loop", "CrashLoopBackOff"}},
-		{"terminated with an error and restarted", []*corev1.Pod{exited("canary-exit", 2, 4)}, []string{"canary-exit", "exit 2", "4 restart(s)"}},
-		{"first crashing pod by name", []*corev1.Pod{crashLooping("canary-b"), crashLooping("canary-a")}, []string{"canary-a"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := crashing(tt.pods)
-			if tt.want == nil {
-				if got != "" {
-					t.Errorf("crashing() = %q, want no crash", got)
-				}
-				return
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("crashing() = %q, want it to contain %q", got, w)
-				}
-			}
-		})
-	}
 }
 
 func TestDeadlineExceeded(t *testing.T) {
@@ -129,85 +84,109 @@ func TestDeadlineExceeded(t *testing.T) {
 	}
 }
 
-func TestNewDeploymentOptions(t *testing.T) {
-	valid := DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", Detection: DetectKubernetes}
+func TestBuildChecksEnv(t *testing.T) {
+	valid := Env{Client: fake.NewClientset(), Namespace: "drill", Image: "sampleapp:dev", Detection: DetectKubernetes}
 	tests := []struct {
 		name   string
-		mutate func(*DeploymentOptions)
+		mutate func(*Env)
 		want   string // substring of the error; "" when valid
 	}{
-		{"valid", func(*DeploymentOptions) {}, ""},
-		{"valid harness detection and a 1s deadline", func(o *DeploymentOptions) {
-			o.Detection, o.ProgressDeadline = DetectHarness, time.Second
-		}, ""},
-		{"no namespace", func(o *DeploymentOptions) { o.Namespace = "" }, "namespace is empty"},
-		{"no image", func(o *DeploymentOptions) { o.Image = "" }, "image is empty"},
-		{"deadline under 1s", func(o *DeploymentOptions) { o.ProgressDeadline = 500 * time.Millisecond }, "progress deadline 500ms is under 1s"},
-		{"negative deadline", func(o *DeploymentOptions) { o.ProgressDeadline = -time.Minute }, "progress deadline -1m0s"},
-		{"unknown detection", func(o *DeploymentOptions) { o.Detection = "psychic" }, `unknown detection "psychic"`},
-		{"no detection", func(o *DeploymentOptions) { o.Detection = "" }, `unknown detection ""`},
+		{"valid", func(*Env) {}, ""},
+		{"valid harness detection and a 1s deadline", func(e *Env) { e.Detection, e.ProgressDeadline = DetectHarness, time.Second }, ""},
+		{"no client", func(e *Env) { e.Client = nil }, "client is nil"},
+		{"no namespace", func(e *Env) { e.Namespace = "" }, "namespace is empty"},
+		{"no image", func(e *Env) { e.Image = "" }, "image is empty"},
+		{"deadline under 1s", func(e *Env) { e.ProgressDeadline = 500 * time.Millisecond }, "progress deadline 500ms is under 1s"},
+		{"negative deadline", func(e *Env) { e.ProgressDeadline = -time.Minute }, "progress deadline -1m0s"},
+		{"unknown detection", func(e *Env) { e.Detection = "psychic" }, `unknown detection "psychic"`},
+		{"no detection", func(e *Env) { e.Detection = "" }, `unknown detection ""`},
+	}
+	spec, err := Lookup(CanaryHook)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := valid
-			tt.mutate(&o)
-			d, err := NewDeployment(fake.NewClientset(), o)
+			e := valid
+			tt.mutate(&e)
+			m, err := spec.Build(e, testPlan)
 			switch {
 			case tt.want == "" && err != nil:
-				t.Fatalf("NewDeployment() = %v, want nil", err)
+				t.Fatalf("Build() = %v, want nil", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Fatalf("NewDeployment() = %v, want an error containing %q", err, tt.want)
-			case tt.want != "" && d != nil:
-				t.Fatalf("NewDeployment() returned a machinery with its error")
+				t.Fatalf("Build() = %v, want an error containing %q", err, tt.want)
+			case tt.want != "" && m != nil:
+				t.Fatalf("Build() returned a machinery with its error")
 			}
 		})
 	}
 }
 
-func TestNewDeploymentDefaults(t *testing.T) {
-	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", Detection: DetectHarness})
-	if err != nil {
-		t.Fatal(err)
+func TestCanaryHookChecksPlan(t *testing.T) {
+	spec, _ := Lookup(CanaryHook)
+	p := testPlan
+	p.Canary.Replicas = 0
+	if err := spec.Check(p); err == nil || !strings.Contains(err.Error(), "canary.replicas 0") {
+		t.Errorf("Check(no canary replicas) = %v, want canary.replicas named", err)
 	}
-	if d.opts.App != "app" || d.opts.ProgressDeadline != 15*time.Second || d.Name() != "deployment" {
-		t.Errorf("defaults: app %q, progress deadline %s, name %q; want app, 15s, deployment", d.opts.App, d.opts.ProgressDeadline, d.Name())
+	if err := spec.Check(testPlan); err != nil {
+		t.Errorf("Check(valid plan) = %v", err)
 	}
 }
 
-func newMachinery(t *testing.T, client *fake.Clientset, detection Detection) *Deployment {
+func TestBuildDefaults(t *testing.T) {
+	d := newMachinery(t, fake.NewClientset(), DetectHarness)
+	if d.w.env.ProgressDeadline != 15*time.Second || d.Name() != CanaryHook {
+		t.Errorf("defaults: progress deadline %s, name %q; want 15s, %s", d.w.env.ProgressDeadline, d.Name(), CanaryHook)
+	}
+}
+
+// testPlan is v1 x2 stable and a failing v2 x1 canary.
+var testPlan = Plan{
+	Stable: Version{Name: "v1", Replicas: 2}, Canary: Version{Name: "v2", Replicas: 1, Env: map[string]string{"ERROR_RATIO": "1"}},
+	Detection: DetectHarness,
+}
+
+func buildCanaryHook(t *testing.T, e Env) *canaryHook {
 	t.Helper()
-	d, err := NewDeployment(client, DeploymentOptions{Namespace: "drill", Image: "sampleapp:dev", NodePort: 30080, Detection: detection})
+	spec, err := Lookup(CanaryHook)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	m, err := spec.Build(e, testPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.(*canaryHook)
+}
+
+func newMachinery(t *testing.T, client *fake.Clientset, detection Detection) *canaryHook {
+	t.Helper()
+	return buildCanaryHook(t, Env{Client: client, Namespace: "drill", Image: "sampleapp:dev", NodePort: 30080, Detection: detection})
 }
 
 func TestService(t *testing.T) {
-	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{Namespace: "drill", App: "shop", Image: "sampleapp:dev", NodePort: 30081, Detection: DetectHarness})
-	if err != nil {
-		t.Fatal(err)
+	d := buildCanaryHook(t, Env{Client: fake.NewClientset(), Namespace: "drill", Image: "sampleapp:dev", NodePort: 30081, Detection: DetectHarness})
+	svc := d.w.userService(map[string]string{LabelApp: App})
+	if svc.Name != App || svc.Spec.Type != corev1.ServiceTypeNodePort {
+		t.Errorf("service %s of type %s, want %s of type NodePort", svc.Name, svc.Spec.Type, App)
 	}
-	svc := d.service()
-	if svc.Name != "shop" || svc.Spec.Type != corev1.ServiceTypeNodePort {
-		t.Errorf("service %s of type %s, want shop of type NodePort", svc.Name, svc.Spec.Type)
+	if !maps.Equal(svc.Spec.Selector, map[string]string{"app": App}) {
+		t.Errorf("service selector = %v, want app=%s only, so that both tracks get traffic", svc.Spec.Selector, App)
 	}
-	if !maps.Equal(svc.Spec.Selector, map[string]string{"app": "shop"}) {
-		t.Errorf("service selector = %v, want app=shop only, so that both tracks get traffic", svc.Spec.Selector)
-	}
-	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].NodePort != 30081 || svc.Spec.Ports[0].TargetPort.IntValue() != appPort {
-		t.Errorf("service ports = %+v, want one port with NodePort 30081 to %d", svc.Spec.Ports, appPort)
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].NodePort != 30081 || svc.Spec.Ports[0].TargetPort.IntValue() != appcontract.UserPort {
+		t.Errorf("service ports = %+v, want one port with NodePort 30081 to %d", svc.Spec.Ports, appcontract.UserPort)
 	}
 }
 
 func TestDeploymentObjects(t *testing.T) {
 	d := newMachinery(t, fake.NewClientset(), DetectKubernetes)
 	v := Version{Name: "v2", Replicas: 2, Env: map[string]string{"ZED": "z", "ERROR_RATIO": "1", "ALPHA": "a"}}
-	stable, err := d.deployment(TrackStable, Version{Name: "v1", Replicas: 3})
+	stable, err := d.w.deployment(d.name(trackStable), trackLabels(trackStable), Version{Name: "v1", Replicas: 3}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	canary, err := d.deployment(TrackCanary, v)
+	canary, err := d.w.deployment(d.name(trackCanary), trackLabels(trackCanary), v, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +194,10 @@ func TestDeploymentObjects(t *testing.T) {
 	if canary.Name != "app-canary" || stable.Name != "app-stable" {
 		t.Errorf("deployment names %s and %s, want app-stable and app-canary", stable.Name, canary.Name)
 	}
-	if canary.Labels["track"] != TrackCanary || stable.Labels["track"] != TrackStable {
+	if canary.Labels["track"] != trackCanary || stable.Labels["track"] != trackStable {
 		t.Errorf("deployment labels %v and %v, want their tracks", stable.Labels, canary.Labels)
 	}
-	want := map[string]string{"app": "app", "track": TrackCanary, "version": "v2"}
+	want := map[string]string{"app": "app", "track": trackCanary, "version": "v2"}
 	if got := canary.Spec.Template.Labels; !maps.Equal(got, want) {
 		t.Errorf("canary pod labels = %v, want %v", got, want)
 	}
@@ -254,8 +233,8 @@ func TestDeploymentObjects(t *testing.T) {
 		t.Errorf("image = %q, want sampleapp:dev", c.Image)
 	}
 	p := c.ReadinessProbe
-	if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" || p.HTTPGet.Port.IntValue() != appPort {
-		t.Errorf("readiness probe = %+v, want HTTP GET /readyz on %d", p, appPort)
+	if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" || p.HTTPGet.Port.IntValue() != appcontract.UserPort {
+		t.Errorf("readiness probe = %+v, want HTTP GET /readyz on %d", p, appcontract.UserPort)
 	}
 }
 
@@ -263,9 +242,11 @@ func TestTriggerNeverBlocks(t *testing.T) {
 	d := newMachinery(t, fake.NewClientset(), DetectHarness)
 	done := make(chan struct{})
 	go func() {
-		d.Trigger("first")
-		d.Trigger("second")
-		d.Trigger("third")
+		for _, r := range []string{"first", "second", "third"} {
+			if err := d.Trigger(t.Context(), r); err != nil {
+				t.Errorf("Trigger(%s) = %v", r, err)
+			}
+		}
 		close(done)
 	}()
 	select {
@@ -273,28 +254,28 @@ func TestTriggerNeverBlocks(t *testing.T) {
 	case <-time.After(kubetest.Timeout):
 		t.Fatal("Trigger blocked")
 	}
-	if got := <-d.trigger; got != "first" {
+	if got := <-d.hook.fired; got != "first" {
 		t.Errorf("pending trigger = %q, want the first", got)
 	}
 }
 
 func TestStableReadyAndRolledBack(t *testing.T) {
-	terminating := appPod("app-stable-3", TrackStable, true)
+	terminating := appPod("app-stable-3", trackStable, true)
 	terminating.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	tests := []struct {
 		name                    string
 		pods                    []*corev1.Pod
 		stableReady, rolledBack bool
 	}{
-		{"all stable ready", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, true)}, true, true},
-		{"one stable not ready", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, false)}, false, false},
-		{"terminating stable pod does not count", []*corev1.Pod{appPod("s1", TrackStable, true), terminating}, false, false},
-		{"ready canary pods do not count as stable", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("c1", TrackCanary, true)}, false, false},
-		{"canary pod left", []*corev1.Pod{appPod("s1", TrackStable, true), appPod("s2", TrackStable, true), appPod("c1", TrackCanary, false)}, true, false},
+		{"all stable ready", []*corev1.Pod{appPod("s1", trackStable, true), appPod("s2", trackStable, true)}, true, true},
+		{"one stable not ready", []*corev1.Pod{appPod("s1", trackStable, true), appPod("s2", trackStable, false)}, false, false},
+		{"terminating stable pod does not count", []*corev1.Pod{appPod("s1", trackStable, true), terminating}, false, false},
+		{"ready canary pods do not count as stable", []*corev1.Pod{appPod("s1", trackStable, true), appPod("c1", trackCanary, true)}, false, false},
+		{"canary pod left", []*corev1.Pod{appPod("s1", trackStable, true), appPod("s2", trackStable, true), appPod("c1", trackCanary, false)}, true, false},
 		{"no pods", nil, false, false},
 	}
 	d := newMachinery(t, fake.NewClientset(), DetectHarness)
-	d.stable = 2
+	d.stable.Replicas = 2
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ready, _ := d.stableReady(tt.pods)
@@ -308,7 +289,7 @@ func TestStableReadyAndRolledBack(t *testing.T) {
 
 // deployStableAndCanary runs DeployStable (v1, 2 replicas, whose Ready pods
 // the client already holds) and StartCanary (v2, 1 replica).
-func deployStableAndCanary(t *testing.T, ctx context.Context, d *Deployment) {
+func deployStableAndCanary(t *testing.T, ctx context.Context, d *canaryHook) {
 	t.Helper()
 	if err := d.DeployStable(ctx, Version{Name: "v1", Replicas: 2}); err != nil {
 		t.Fatalf("DeployStable: %v", err)
@@ -316,21 +297,21 @@ func deployStableAndCanary(t *testing.T, ctx context.Context, d *Deployment) {
 	if err := d.StartCanary(ctx, Version{Name: "v2", Replicas: 1, Env: map[string]string{"ERROR_RATIO": "1"}}); err != nil {
 		t.Fatalf("StartCanary: %v", err)
 	}
-	canary, err := d.client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
+	canary, err := d.w.env.Client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("canary deployment: %v", err)
 	}
 	if s := canary.Spec.ProgressDeadlineSeconds; s == nil || *s != 15 {
 		t.Errorf("canary progressDeadlineSeconds = %v, want 15", s)
 	}
-	if _, err := d.client.CoreV1().Services("drill").Get(ctx, "app", metav1.GetOptions{}); err != nil {
+	if _, err := d.w.env.Client.CoreV1().Services("drill").Get(ctx, "app", metav1.GetOptions{}); err != nil {
 		t.Errorf("service: %v", err)
 	}
 }
 
 // canaryReplicas reads the canary Deployment's spec.replicas.
-func canaryReplicas(ctx context.Context, d *Deployment) (int32, error) {
-	dep, err := d.client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
+func canaryReplicas(ctx context.Context, d *canaryHook) (int32, error) {
+	dep, err := d.w.env.Client.AppsV1().Deployments("drill").Get(ctx, "app-canary", metav1.GetOptions{})
 	if err != nil {
 		return 0, err
 	}
@@ -382,13 +363,16 @@ func awaitSignal(t *testing.T, ctx context.Context, ch <-chan struct{}, what str
 
 func TestAwaitRollbackHarness(t *testing.T) {
 	ctx := kubetest.Context(t)
-	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	client := kubetest.FakeClient(t, appPod("app-stable-1", trackStable, true), appPod("app-stable-2", trackStable, true))
 	d := newMachinery(t, client, DetectHarness)
 	deployStableAndCanary(t, ctx, d)
 
 	before := time.Now()
-	d.Trigger("SLO breached")
-	d.Trigger("SLO still breached")
+	for _, r := range []string{"SLO breached", "SLO still breached"} {
+		if err := d.Trigger(ctx, r); err != nil {
+			t.Fatalf("Trigger: %v", err)
+		}
+	}
 	out, err := d.AwaitRollback(ctx)
 	if err != nil {
 		t.Fatalf("AwaitRollback: %v", err)
@@ -410,8 +394,8 @@ func TestAwaitRollbackHarness(t *testing.T) {
 func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
 	ctx := kubetest.Context(t)
 	client := kubetest.FakeClient(t,
-		appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true),
-		appPod("app-canary-1", TrackCanary, true))
+		appPod("app-stable-1", trackStable, true), appPod("app-stable-2", trackStable, true),
+		appPod("app-canary-1", trackCanary, true))
 	d := newMachinery(t, client, DetectHarness)
 	deployStableAndCanary(t, ctx, d)
 	actuation := watching(client, "app=app")
@@ -421,7 +405,9 @@ func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
 		err error
 	}
 	done := make(chan result, 1)
-	d.Trigger("SLO breached")
+	if err := d.Trigger(ctx, "SLO breached"); err != nil {
+		t.Fatalf("Trigger: %v", err)
+	}
 	go func() {
 		out, err := d.AwaitRollback(ctx)
 		done <- result{out, err}
@@ -452,7 +438,7 @@ func TestAwaitRollbackWaitsForCanaryPods(t *testing.T) {
 }
 
 func TestAwaitRollbackHarnessWithoutTrigger(t *testing.T) {
-	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	client := kubetest.FakeClient(t, appPod("app-stable-1", trackStable, true), appPod("app-stable-2", trackStable, true))
 	d := newMachinery(t, client, DetectHarness)
 	deployStableAndCanary(t, kubetest.Context(t), d)
 
@@ -469,7 +455,7 @@ func TestAwaitRollbackHarnessWithoutTrigger(t *testing.T) {
 
 func TestAwaitRollbackKubernetesCrashLoop(t *testing.T) {
 	ctx := kubetest.Context(t)
-	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	client := kubetest.FakeClient(t, appPod("app-stable-1", trackStable, true), appPod("app-stable-2", trackStable, true))
 	d := newMachinery(t, client, DetectKubernetes)
 	deployStableAndCanary(t, ctx, d)
 	actuation := watching(client, "app=app")
@@ -504,7 +490,7 @@ func TestAwaitRollbackKubernetesCrashLoop(t *testing.T) {
 
 func TestAwaitRollbackKubernetesProgressDeadline(t *testing.T) {
 	ctx := kubetest.Context(t)
-	client := kubetest.FakeClient(t, appPod("app-stable-1", TrackStable, true), appPod("app-stable-2", TrackStable, true))
+	client := kubetest.FakeClient(t, appPod("app-stable-1", trackStable, true), appPod("app-stable-2", trackStable, true))
 	d := newMachinery(t, client, DetectKubernetes)
 	deployStableAndCanary(t, ctx, d)
 
@@ -532,26 +518,21 @@ func TestAwaitRollbackKubernetesProgressDeadline(t *testing.T) {
 }
 
 func TestTemplateAndTargetPort(t *testing.T) {
-	var tracks []string
-	d, err := NewDeployment(fake.NewClientset(), DeploymentOptions{
-		Namespace: "drill-x-1", Image: "img", Detection: DetectHarness, TargetPort: "user",
-		Template: func(track string, tmpl *corev1.PodTemplateSpec) error {
-			tracks = append(tracks, track)
-			tmpl.Annotations = map[string]string{"seen": track}
+	var seen []bool
+	d := buildCanaryHook(t, Env{Client: fake.NewClientset(), Namespace: "drill-x-1", Image: "img", Detection: DetectHarness,
+		Pods: &PodHook{TargetPort: "user", Apply: func(canary bool, tmpl *corev1.PodTemplateSpec) error {
+			seen = append(seen, canary)
+			tmpl.Annotations = map[string]string{"canary": fmt.Sprint(canary)}
 			return nil
-		},
-	})
+		}}})
+	dep, err := d.w.deployment(d.name(trackCanary), trackLabels(trackCanary), Version{Name: "v2", Replicas: 1}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dep, err := d.deployment(TrackCanary, Version{Name: "v2", Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
+	if dep.Spec.Template.Annotations["canary"] != "true" || len(seen) != 1 {
+		t.Errorf("template hook saw %v, annotations %v", seen, dep.Spec.Template.Annotations)
 	}
-	if dep.Spec.Template.Annotations["seen"] != TrackCanary || len(tracks) != 1 {
-		t.Errorf("template hook saw %v, annotations %v", tracks, dep.Spec.Template.Annotations)
-	}
-	if got := d.service().Spec.Ports[0].TargetPort.String(); got != "user" {
+	if got := d.w.userService(nil).Spec.Ports[0].TargetPort.String(); got != "user" {
 		t.Errorf("service targetPort %q, want the named port user", got)
 	}
 }

@@ -1,0 +1,78 @@
+package appcontract
+
+import "time"
+
+// Ports of the sample app. The user port is what Services route to; the
+// admin port carries the knobs and is never exposed by a Service.
+const (
+	UserPort  = 8080
+	AdminPort = 9090
+	// UserPortName and AdminPortName name the container ports.
+	UserPortName  = "http"
+	AdminPortName = "admin"
+)
+
+// Container is the sample app's container name in every pod template.
+const Container = "app"
+
+// VersionHeader carries the version that answered, on every user answer,
+// errors included, so the observer can tell which version served whom.
+const VersionHeader = "X-App-Version"
+
+// Environment knobs the sample app reads at start.
+const (
+	// EnvVersion is the version the app reports in VersionHeader.
+	EnvVersion = "VERSION"
+	// EnvErrorRatio is the share of user requests answered with HTTP 500.
+	EnvErrorRatio = "ERROR_RATIO"
+	// EnvLatency delays every user answer.
+	EnvLatency = "LATENCY"
+	// EnvCrashOnStart makes the app exit 1 at once.
+	EnvCrashOnStart = "CRASH_ON_START"
+	// EnvFailReadiness makes /readyz fail.
+	EnvFailReadiness = "FAIL_READINESS"
+	// EnvFaultAfter delays ERROR_RATIO and LATENCY by this long after
+	// start: a version that passes its smoke check and goes bad later.
+	EnvFaultAfter = "FAULT_AFTER"
+	// EnvDrainDelay and EnvDrainTimeout shape the graceful drain.
+	EnvDrainDelay   = "DRAIN_DELAY"
+	EnvDrainTimeout = "DRAIN_TIMEOUT"
+	// EnvPort and EnvAdminPort override the ports (drills never set them).
+	EnvPort      = "PORT"
+	EnvAdminPort = "ADMIN_PORT"
+)
+
+// Paths the sample app serves.
+const (
+	// PathReady is the readiness endpoint on the user port.
+	PathReady = "/readyz"
+	// PathTime answers the app's own clock on the user port.
+	PathTime = "/time"
+	// PathKnobs (GET, POST) reads and changes the knobs on the admin port.
+	PathKnobs = "/admin/knobs"
+	// PathOutage (POST ?duration=) fails every user request for a while.
+	PathOutage = "/admin/outage"
+)
+
+// AdminSegments splits an admin path into segments for the API server's pod
+// proxy (rest.Request.Suffix).
+func AdminSegments(path string) []string {
+	var out []string
+	start := 1
+	for i := 1; i <= len(path); i++ {
+		if i == len(path) || path[i] == '/' {
+			out = append(out, path[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// DrainGrace is the pod's termination grace period: longer than the app's
+// default drain delay plus timeout.
+const DrainGrace = 30 * time.Second
+
+// BadImage is an image reference that can never be pulled: the .invalid
+// top-level domain is reserved and never resolves (RFC 6761), so no public
+// registry can answer for it.
+const BadImage = "firedrill.invalid/does-not-exist:bad"

@@ -1,0 +1,208 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/firedrill-dev/firedrill/internal/kube"
+)
+
+// CanaryHook is the machinery name of the native canary.
+const CanaryHook = "canary-hook"
+
+// Tracks label the stable and canary pods of the native canary.
+const (
+	labelTrack  = "track"
+	trackStable = "stable"
+	trackCanary = "canary"
+)
+
+func init() {
+	Register(Spec{
+		Name:     CanaryHook,
+		Summary:  "stable and canary Deployments behind one Service; a pipeline hook scales the canary to zero",
+		Separate: true,
+		Check: func(p Plan) error {
+			if err := checkReplicas("canary", p.Canary); err != nil {
+				return err
+			}
+			return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
+		},
+		New: func(e Env, p Plan) (Machinery, error) {
+			return &canaryHook{w: workload{env: e}, hook: newHook(CanaryHook, e.Detection), stable: p.Stable, canary: p.Canary}, nil
+		},
+	})
+}
+
+// canaryHook is the native canary: stable and canary Deployments behind one
+// Service, so the canary's traffic share follows the replica ratio. Rolling
+// back is a pipeline-style step that scales the canary to zero.
+//
+// Decided is the hook firing (harness detection) or the first Kubernetes
+// signal on the canary. Actuated is no canary pod left and every stable pod
+// Ready.
+type canaryHook struct {
+	w       workload
+	hook    hook
+	stable  Version
+	canary  Version
+	started bool
+}
+
+func (c *canaryHook) Name() string { return CanaryHook }
+
+func (c *canaryHook) name(track string) string { return App + "-" + track }
+
+func trackLabels(track string) map[string]string {
+	return map[string]string{LabelApp: App, labelTrack: track}
+}
+
+func (c *canaryHook) logf(format string, args ...any) { c.w.logf(CanaryHook, format, args...) }
+
+func (c *canaryHook) Placement() Placement {
+	return Placement{
+		Stable:    where(trackLabels(trackStable), c.name(trackStable)),
+		Canary:    where(trackLabels(trackCanary), c.name(trackCanary)),
+		All:       LabelApp + "=" + App,
+		ConfigMap: ConfigMapName(App),
+	}
+}
+
+func (c *canaryHook) DeployStable(ctx context.Context, stable Version) error {
+	client, ns := c.w.env.Client, c.w.env.Namespace
+	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, c.w.configMap(), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create config map: %w", err)
+	}
+	if _, err := client.CoreV1().Services(ns).Create(ctx, c.w.userService(map[string]string{LabelApp: App}), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	dep, err := c.w.deployment(c.name(trackStable), trackLabels(trackStable), stable, false)
+	if err != nil {
+		return err
+	}
+	if _, err := client.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create stable deployment: %w", err)
+	}
+	c.logf("waiting for %d stable pod(s) of %s", stable.Replicas, stable.Name)
+	_, err = kube.WaitPods(ctx, client, ns, c.Placement().Stable.Selector, c.stableReady)
+	return err
+}
+
+func (c *canaryHook) StartCanary(ctx context.Context, canary Version) error {
+	dep, err := c.w.deployment(c.name(trackCanary), trackLabels(trackCanary), canary, true)
+	if err != nil {
+		return err
+	}
+	if _, err := c.w.env.Client.AppsV1().Deployments(c.w.env.Namespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create canary deployment: %w", err)
+	}
+	c.started = true
+	c.logf("canary %s started with %d replica(s) beside %d stable", canary.Name, canary.Replicas, c.stable.Replicas)
+	return nil
+}
+
+// Serving reads the Deployments' replica counts: a track serves while it
+// has replicas.
+func (c *canaryHook) Serving(ctx context.Context) (Serving, error) {
+	var s Serving
+	for _, t := range []struct {
+		track   string
+		version Version
+	}{{trackStable, c.stable}, {trackCanary, c.canary}} {
+		if t.track == trackCanary && !c.started {
+			continue
+		}
+		dep, err := c.w.env.Client.AppsV1().Deployments(c.w.env.Namespace).Get(ctx, c.name(t.track), metav1.GetOptions{})
+		if err != nil {
+			return s, fmt.Errorf("read %s deployment: %w", t.track, err)
+		}
+		n := ptr.Deref(dep.Spec.Replicas, 1)
+		if n > 0 {
+			s.Versions = append(s.Versions, t.version.Name)
+		}
+		s.Detail += fmt.Sprintf("%s %s: %d replica(s); ", t.track, t.version.Name, n)
+	}
+	return s, nil
+}
+
+func (c *canaryHook) Trigger(ctx context.Context, reason string) error {
+	return c.hook.trigger(ctx, reason)
+}
+
+func (c *canaryHook) AwaitRollback(ctx context.Context) (Outcome, error) {
+	p := c.Placement()
+	out, err := c.hook.decide(ctx, func(ctx context.Context) (Outcome, error) {
+		return kubernetesSignal(ctx, c.w.env.Client, c.w.env.Namespace, p.Canary.Selector, p.Canary.Deployment)
+	})
+	if err != nil {
+		return out, err
+	}
+	c.logf("rolling back at %s: %s", out.Decided.Format(time.TimeOnly), out.Reason)
+	if err := c.scaleCanary(ctx, 0); err != nil {
+		return out, err
+	}
+	out.Actuated, err = kube.WaitPods(ctx, c.w.env.Client, c.w.env.Namespace, p.All, c.rolledBack)
+	if err != nil {
+		return out, fmt.Errorf("wait for rollback to finish: %w", err)
+	}
+	out.Actuation = fmt.Sprintf("canary at zero, %d stable pod(s) Ready", c.stable.Replicas)
+	out.Evidence = []Evidence{
+		{Name: "canary replicas", Value: fmt.Sprintf("%d → 0", c.canary.Replicas)},
+		{Name: "stable pods Ready", Value: fmt.Sprint(c.stable.Replicas)},
+	}
+	c.logf("rollback actuated: %s", out.Actuation)
+	return out, nil
+}
+
+func (c *canaryHook) scaleCanary(ctx context.Context, replicas int32) error {
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
+	_, err := c.w.env.Client.AppsV1().Deployments(c.w.env.Namespace).Patch(ctx, c.name(trackCanary), types.MergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("scale canary to %d: %w", replicas, err)
+	}
+	return nil
+}
+
+// stableReady holds when the wanted number of stable pods are Ready.
+func (c *canaryHook) stableReady(pods []*corev1.Pod) (bool, error) {
+	return countReady(pods, trackLabels(trackStable)) >= c.stable.Replicas, nil
+}
+
+// rolledBack holds when no canary pod is left and the stable pods are Ready.
+func (c *canaryHook) rolledBack(pods []*corev1.Pod) (bool, error) {
+	for _, p := range pods {
+		if p.Labels[labelTrack] == trackCanary {
+			return false, nil
+		}
+	}
+	return c.stableReady(pods)
+}
+
+// countReady counts the Ready pods carrying every label of want.
+func countReady(pods []*corev1.Pod, want map[string]string) int32 {
+	var n int32
+	for _, p := range pods {
+		if kube.PodReady(p) && maps.EqualFunc(want, pick(p.Labels, want), func(a, b string) bool { return a == b }) {
+			n++
+		}
+	}
+	return n
+}
+
+// pick returns the labels of have named in want.
+func pick(have, want map[string]string) map[string]string {
+	out := map[string]string{}
+	for k := range want {
+		if v, ok := have[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
