@@ -99,8 +99,10 @@ type outcomeOrErr struct {
 	err error
 }
 
-// New checks the scenario and options and returns a drill; it creates nothing.
-func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
+// New checks the scenario and options and returns a drill; it creates
+// nothing. The drill's background work (the machinery, the SLO monitor)
+// keeps ctx's values but not its deadline, and ends at Cleanup.
+func New(ctx context.Context, c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func New(c *cluster.Cluster, s Scenario, opts Options) (*Drill, error) {
 		Scenario: s, ID: id, Namespace: appcontract.DrillNamespace(s.Name, id),
 		cluster: c, opts: opts, outcome: make(chan outcomeOrErr, 1),
 	}
-	d.life, d.stopLife = context.WithCancel(context.Background())
+	d.life, d.stopLife = context.WithCancel(context.WithoutCancel(ctx))
 	// A new connection per request spreads traffic over pods by replica
 	// share, as many users would; kept-alive connections stick to one pod.
 	obs, err := NewObserver(ObserverConfig{URL: opts.URL, Rate: s.Rate, NewConnections: true})

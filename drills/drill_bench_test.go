@@ -25,7 +25,7 @@ func BenchmarkDrillToVerdict(b *testing.B) {
 	var total, overhead time.Duration
 	for b.Loop() {
 		start := time.Now()
-		d, err := drills.New(c, scenarios.CanaryBadVersion, opts)
+		d, err := drills.New(ctx, c, scenarios.CanaryBadVersion, opts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -27,9 +28,6 @@ const (
 	// ObserverConfig.Timeout is 0: a user who waits longer than a second has
 	// seen the service fail.
 	DefaultObserverTimeout = time.Second
-	// VersionHeader is the answer header the sample app stamps its version
-	// on, recorded as Sample.Version to tell stable from canary traffic.
-	VersionHeader = "X-App-Version"
 	// observerUserAgent marks observer traffic in the app's logs.
 	observerUserAgent = "firedrill-observer"
 	// maxObserverWorkers caps the attacker's worker goroutines (each holds
@@ -205,7 +203,7 @@ func sampleOf(r *vegeta.Result) Sample {
 		At:      r.Timestamp,
 		Latency: r.Latency,
 		Status:  int(r.Code),
-		Version: r.Headers.Get(VersionHeader),
+		Version: r.Headers.Get(appcontract.VersionHeader),
 	}
 	if r.Code == 0 {
 		s.Err = r.Error

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
 )
 
 // localServer starts h on 127.0.0.1 only and closes it when the test ends.
@@ -41,7 +43,7 @@ func newSwitchable(status int) *switchable {
 func (s *switchable) set(status int) { s.status.Store(int32(status)) }
 
 func (s *switchable) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set(VersionHeader, "v1")
+	w.Header().Set(appcontract.VersionHeader, "v1")
 	w.WriteHeader(int(s.status.Load()))
 }
 

@@ -185,7 +185,7 @@ func runToy(t *testing.T, s Scenario, rollBackSteady bool) *reports.Report {
 	srv := localServer(t, app)
 	c := &cluster.Cluster{Kind: "kind", Name: "toy", Client: kubetest.FakeClient(t)}
 	ctx := kubetest.Context(t)
-	d, err := New(c, s, Options{Image: "toy:1", URL: srv.URL, RunDir: t.TempDir(), Timeouts: Timeouts{SteadyWindow: time.Second}})
+	d, err := New(ctx, c, s, Options{Image: "toy:1", URL: srv.URL, RunDir: t.TempDir(), Timeouts: Timeouts{SteadyWindow: time.Second}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

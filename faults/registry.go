@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/registry"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -104,51 +103,22 @@ type Kind struct {
 	Effect func(spec Spec) *Effect
 }
 
-var registry = struct {
-	sync.Mutex
-	kinds map[string]Kind
-}{kinds: map[string]Kind{}}
+var kinds = registry.Registry[Kind]{What: "fault kind"}
 
 // Register adds a fault kind. It panics on a duplicate or incomplete kind,
 // a programming error found at init.
 func Register(k Kind) {
-	registry.Lock()
-	defer registry.Unlock()
 	if k.Name == "" || len(k.Backends) == 0 || k.Build == nil || k.Unavailable == nil {
 		panic("faults: Register needs a name, backends, Build and Unavailable")
 	}
-	if _, dup := registry.kinds[k.Name]; dup {
-		panic("faults: kind " + k.Name + " registered twice")
-	}
-	registry.kinds[k.Name] = k
+	kinds.Add(k.Name, k)
 }
 
 // Lookup returns the kind registered under name.
-func Lookup(name string) (Kind, error) {
-	registry.Lock()
-	defer registry.Unlock()
-	k, ok := registry.kinds[name]
-	if !ok {
-		return Kind{}, fmt.Errorf("kind %q: want one of %s", name, strings.Join(kindNames(), ", "))
-	}
-	return k, nil
-}
+func Lookup(name string) (Kind, error) { return kinds.Get(name) }
 
 // Kinds lists the registered kind names, sorted.
-func Kinds() []string {
-	registry.Lock()
-	defer registry.Unlock()
-	return kindNames()
-}
-
-func kindNames() []string {
-	names := make([]string, 0, len(registry.kinds))
-	for n := range registry.kinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Kinds() []string { return kinds.Names() }
 
 // Check validates a spec against its kind before anything is created:
 // the kind and backend exist and fit, every field set is honoured, and the

@@ -33,12 +33,7 @@ func init() {
 		Name:     BlueGreen,
 		Summary:  "blue serves; green is deployed, smoke-checked through its own Service and switched to; rollback flips the Service selector back to warm blue",
 		Separate: true,
-		Check: func(p Plan) error {
-			if p.Canary.Replicas != 0 {
-				return fmt.Errorf("canary.replicas %d: blue-green deploys green at blue's replica count; leave it 0", p.Canary.Replicas)
-			}
-			return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
-		},
+		Check:    checkSizesItself("blue-green deploys green at blue's replica count"),
 		New: func(e Env, p Plan) (Machinery, error) {
 			return &blueGreen{w: workload{env: e}, hook: newHook(BlueGreen, e.Detection), blue: p.Stable, green: p.Canary}, nil
 		},
@@ -82,17 +77,10 @@ func (b *blueGreen) Placement() Placement {
 }
 
 func (b *blueGreen) DeployStable(ctx context.Context, stable Version) error {
-	client, ns := b.w.env.Client, b.w.env.Namespace
-	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, b.w.configMap(), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create config map: %w", err)
-	}
-	if _, err := client.CoreV1().Services(ns).Create(ctx, b.w.userService(colorLabels(blue)), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create service: %w", err)
-	}
-	if err := b.deploy(ctx, blue, stable, false); err != nil {
+	if err := b.w.setUp(ctx, colorLabels(blue)); err != nil {
 		return err
 	}
-	return nil
+	return b.deploy(ctx, blue, stable, false)
 }
 
 // deploy creates one color's Deployment and waits until all its pods are Ready.

@@ -77,11 +77,8 @@ func (c *canaryHook) Placement() Placement {
 
 func (c *canaryHook) DeployStable(ctx context.Context, stable Version) error {
 	client, ns := c.w.env.Client, c.w.env.Namespace
-	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, c.w.configMap(), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create config map: %w", err)
-	}
-	if _, err := client.CoreV1().Services(ns).Create(ctx, c.w.userService(map[string]string{LabelApp: App}), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create service: %w", err)
+	if err := c.w.setUp(ctx, map[string]string{LabelApp: App}); err != nil {
+		return err
 	}
 	dep, err := c.w.deployment(c.name(trackStable), trackLabels(trackStable), stable, false)
 	if err != nil {

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
-	"strings"
-	"sync"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/registry"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -66,51 +64,22 @@ type Spec struct {
 	New func(Env, Plan) (Machinery, error)
 }
 
-var registry = struct {
-	sync.Mutex
-	specs map[string]Spec
-}{specs: map[string]Spec{}}
+var machineries = registry.Registry[Spec]{What: "machinery"}
 
 // Register adds a machinery. It panics on a duplicate or incomplete spec,
 // since that is a programming error found at init.
 func Register(s Spec) {
-	registry.Lock()
-	defer registry.Unlock()
 	if s.Name == "" || s.New == nil || s.Check == nil {
 		panic("rollback: Register needs a name, New and Check")
 	}
-	if _, dup := registry.specs[s.Name]; dup {
-		panic("rollback: machinery " + s.Name + " registered twice")
-	}
-	registry.specs[s.Name] = s
+	machineries.Add(s.Name, s)
 }
 
 // Lookup returns the machinery registered under name.
-func Lookup(name string) (Spec, error) {
-	registry.Lock()
-	defer registry.Unlock()
-	s, ok := registry.specs[name]
-	if !ok {
-		return Spec{}, fmt.Errorf("unknown machinery %q: want one of %s", name, strings.Join(namesLocked(), ", "))
-	}
-	return s, nil
-}
+func Lookup(name string) (Spec, error) { return machineries.Get(name) }
 
 // Names lists the registered machineries, sorted.
-func Names() []string {
-	registry.Lock()
-	defer registry.Unlock()
-	return namesLocked()
-}
-
-func namesLocked() []string {
-	names := make([]string, 0, len(registry.specs))
-	for n := range registry.specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return machineries.Names() }
 
 // Build checks env and builds the machinery for a plan that Check accepted.
 func (s Spec) Build(env Env, p Plan) (Machinery, error) {
@@ -150,6 +119,17 @@ func checkReplicas(field string, v Version) error {
 		return fmt.Errorf("%s.replicas %d: want at least 1", field, v.Replicas)
 	}
 	return nil
+}
+
+// checkSizesItself refuses canary replicas for a machinery that sizes the
+// new version itself, and a detection it does not offer.
+func checkSizesItself(how string) func(Plan) error {
+	return func(p Plan) error {
+		if p.Canary.Replicas != 0 {
+			return fmt.Errorf("canary.replicas %d: %s; leave it 0", p.Canary.Replicas, how)
+		}
+		return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
+	}
 }
 
 // checkDetection refuses a detection mode the machinery does not offer.

@@ -28,12 +28,7 @@ func init() {
 	Register(Spec{
 		Name:    RolloutUndo,
 		Summary: "one Deployment rolled to the new version; rollback restores the previous ReplicaSet's template with the image pinned to its exact digest",
-		Check: func(p Plan) error {
-			if p.Canary.Replicas != 0 {
-				return fmt.Errorf("canary.replicas %d: the new version is a rolling update of the stable replicas; leave it 0", p.Canary.Replicas)
-			}
-			return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
-		},
+		Check:   checkSizesItself("the new version is a rolling update of the stable replicas"),
 		New: func(e Env, p Plan) (Machinery, error) {
 			return &rolloutUndo{w: workload{env: e}, hook: newHook(RolloutUndo, e.Detection), stable: p.Stable, canary: p.Canary}, nil
 		},
@@ -49,14 +44,14 @@ func init() {
 // Decided is the alert hook firing or the first Kubernetes signal (a new
 // pod crashing or unable to pull, the progress deadline). Actuated is the
 // rollout back observed complete: observedGeneration caught up and every
-// replica updated, ready and available, none of the old left, and every
-// pod running the stable digest.
+// replica updated, ready and available, no pod of the new version left (not
+// even one still draining), and every pod running the stable digest.
 type rolloutUndo struct {
 	w              workload
 	hook           hook
 	stable, canary Version
 	// digest is the image ID the stable pods ran; pinned is the image
-	// reference that names it.
+	// reference that names exactly it.
 	digest, pinned string
 }
 
@@ -75,11 +70,8 @@ func (r *rolloutUndo) Placement() Placement {
 
 func (r *rolloutUndo) DeployStable(ctx context.Context, stable Version) error {
 	client, ns := r.w.env.Client, r.w.env.Namespace
-	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, r.w.configMap(), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create config map: %w", err)
-	}
-	if _, err := client.CoreV1().Services(ns).Create(ctx, r.w.userService(map[string]string{LabelApp: App}), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create service: %w", err)
+	if err := r.w.setUp(ctx, map[string]string{LabelApp: App}); err != nil {
+		return err
 	}
 	dep, err := r.w.deployment(App, map[string]string{LabelApp: App}, stable, false)
 	if err != nil {
@@ -110,8 +102,11 @@ func (r *rolloutUndo) recordDigest(ctx context.Context) error {
 		return fmt.Errorf("stable pods run %d image IDs (%s), want one", len(ids), strings.Join(ids, ", "))
 	}
 	r.digest = ids[0]
-	r.pinned = pinnedRef(r.w.image(r.stable), r.digest)
-	r.logf("stable %s runs %s (pinned as %s)", r.stable.Name, r.digest, r.pinned)
+	r.pinned, err = pinnedRef(r.w.image(r.stable), r.digest)
+	if err != nil {
+		return fmt.Errorf("stable %s: %w", r.stable.Name, err)
+	}
+	r.logf("stable %s (%s) runs %s, pinned as %s", r.stable.Name, r.w.image(r.stable), r.digest, r.pinned)
 	return nil
 }
 
@@ -138,13 +133,14 @@ func (r *rolloutUndo) imageIDs(ctx context.Context, selector string) ([]string, 
 	return ids, nil
 }
 
-// pinnedRef names the exact image an image ID denotes: the repository of
-// image at the digest of imageID ("repo@sha256:…"). An image ID that is a
-// bare digest is used as it is, since the runtime resolves it locally.
-func pinnedRef(image, imageID string) string {
+// pinnedRef names exactly the image an image ID denotes: the repository of
+// image at the digest of imageID ("repo@sha256:…"), which the runtime
+// resolves without a tag. A registry pull names the digest so; cluster
+// names the digests of the images it side-loads the same way.
+func pinnedRef(image, imageID string) (string, error) {
 	_, digest, ok := strings.Cut(imageID, "@")
-	if !ok {
-		return imageID
+	if !ok || !strings.HasPrefix(digest, "sha256:") {
+		return "", fmt.Errorf("image ID %q is not a digest reference", imageID)
 	}
 	repo := image
 	if i := strings.LastIndex(repo, "@"); i >= 0 {
@@ -153,7 +149,25 @@ func pinnedRef(image, imageID string) string {
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
 		repo = repo[:i]
 	}
-	return repo + "@" + digest
+	return repo + "@" + digest, nil
+}
+
+// sameDigest holds when every image ID names the digest want.
+func sameDigest(ids []string, want string) bool {
+	for _, id := range ids {
+		if digestOf(id) != want {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
+
+// digestOf is the sha256 digest of an image ID or reference.
+func digestOf(imageID string) string {
+	if i := strings.Index(imageID, "sha256:"); i >= 0 {
+		return imageID[i:]
+	}
+	return imageID
 }
 
 func (r *rolloutUndo) StartCanary(ctx context.Context, canary Version) error {
@@ -242,17 +256,26 @@ func (r *rolloutUndo) AwaitRollback(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return out, fmt.Errorf("wait for the rollout back to %s: %w", r.stable.Name, err)
 	}
+	// The Deployment counts a terminating pod as gone while it still drains
+	// and serves; the bad version is rolled back once none of its pods is left.
+	out.Actuated, err = kube.WaitPods(ctx, r.w.env.Client, r.w.env.Namespace, r.Placement().Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
+		return len(pods) == 0, nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("wait for the pods of %s to be gone: %w", r.canary.Name, err)
+	}
 	ids, err := r.imageIDs(ctx, r.Placement().All)
 	if err != nil {
 		return out, err
 	}
-	if len(ids) != 1 || ids[0] != r.digest {
-		return out, fmt.Errorf("after the undo pods run %s, want only %s", strings.Join(ids, ", "), r.digest)
+	if !sameDigest(ids, digestOf(r.digest)) {
+		return out, fmt.Errorf("after the undo pods run %s, want only %s", strings.Join(ids, ", "), digestOf(r.digest))
 	}
-	out.Actuation = fmt.Sprintf("rolled back to revision %s: %d pod(s) of %s updated, ready and available on %s", revision, r.stable.Replicas, r.stable.Name, r.digest)
+	out.Actuation = fmt.Sprintf("rolled back to revision %s: %d pod(s) of %s updated, ready and available on %s, no pod of %s left", revision, r.stable.Replicas, r.stable.Name, r.pinned, r.canary.Name)
 	out.Evidence = []Evidence{
 		{Name: "image before", Value: before},
-		{Name: "image after", Value: r.pinned},
+		{Name: "stable image (tag)", Value: r.w.image(r.stable)},
+		{Name: "image after (pinned digest)", Value: r.pinned},
 		{Name: "pods' imageID after", Value: ids[0]},
 		{Name: "restored revision", Value: revision},
 	}

@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -66,6 +67,18 @@ func (w workload) configMap() *corev1.ConfigMap {
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName(App)},
 		Data:       map[string]string{appcontract.EnvErrorRatio: "0"},
 	}
+}
+
+// setUp creates the app's ConfigMap and the user Service over selector.
+func (w workload) setUp(ctx context.Context, selector map[string]string) error {
+	client, ns := w.env.Client, w.env.Namespace
+	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, w.configMap(), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create config map: %w", err)
+	}
+	if _, err := client.CoreV1().Services(ns).Create(ctx, w.userService(selector), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	return nil
 }
 
 // userService is the Service users reach, published on the NodePort.

@@ -31,7 +31,7 @@ func startDrill(ctx context.Context, s drills.Scenario, failure *string) *drills
 	if *flagRate > 0 {
 		s.Rate = *flagRate
 	}
-	d, err := drills.New(env.cluster, s, drillOptions(ctx))
+	d, err := drills.New(ctx, env.cluster, s, drillOptions(ctx))
 	Expect(err).NotTo(HaveOccurred())
 	writeReport := func(ctx SpecContext) {
 		path, err := d.WriteReport(ctx, *failure)

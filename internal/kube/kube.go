@@ -36,16 +36,8 @@ type PodCondition func(pods []*corev1.Pod) (bool, error)
 // the instant the condition first held. The instant is taken when the event
 // that made it hold arrived, not after a poll interval.
 func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector string, cond PodCondition) (time.Time, error) {
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = selector
-			return client.CoreV1().Pods(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = selector
-			return client.CoreV1().Pods(ns).Watch(ctx, o)
-		},
-	}
+	pods := client.CoreV1().Pods(ns)
+	lw := labelListWatch(selector, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return pods.List(ctx, o) }, pods.Watch)
 	at, err := waitList(ctx, client, lw, &corev1.Pod{}, cond)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, err)
@@ -57,21 +49,28 @@ func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector str
 // the instant cond first held over all of them.
 func WaitEndpointSlices(ctx context.Context, client kubernetes.Interface, ns, service string, cond func([]*discoveryv1.EndpointSlice) (bool, error)) (time.Time, error) {
 	selector := discoveryv1.LabelServiceName + "=" + service
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = selector
-			return client.DiscoveryV1().EndpointSlices(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = selector
-			return client.DiscoveryV1().EndpointSlices(ns).Watch(ctx, o)
-		},
-	}
+	slices := client.DiscoveryV1().EndpointSlices(ns)
+	lw := labelListWatch(selector, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return slices.List(ctx, o) }, slices.Watch)
 	at, err := waitList(ctx, client, lw, &discoveryv1.EndpointSlice{}, cond)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("endpoint slices of service %s/%s: %w", ns, service, err)
 	}
 	return at, nil
+}
+
+// labelListWatch lists and watches the objects matching a label selector.
+func labelListWatch(selector string, list func(context.Context, metav1.ListOptions) (runtime.Object, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return list(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return watchFn(ctx, o)
+		},
+	}
 }
 
 // waitList runs cond over the full list of watched objects each time one of
