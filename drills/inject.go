@@ -44,7 +44,8 @@ func (d *Drill) planFaults() error {
 			return err
 		}
 		d.planned = append(d.planned, &plannedFault{spec: spec, kind: kind, backend: backend, skip: skip,
-			record: reports.FaultRecord{Name: spec.Kind, Kind: spec.Kind, Backend: backend, Target: string(spec.Target)}})
+			record: reports.FaultRecord{Name: spec.Kind, Kind: spec.Kind, Backend: backend, Target: string(spec.Target),
+				Skipped: skip != "", SkipReason: skip}})
 	}
 	return nil
 }

@@ -124,11 +124,7 @@ func (d *Drill) faultRecords() []reports.FaultRecord {
 	defer d.mu.Unlock()
 	recs := make([]reports.FaultRecord, 0, len(d.planned))
 	for _, p := range d.planned {
-		r := p.record
-		if r.Name == "" {
-			r = reports.FaultRecord{Name: p.spec.Kind, Kind: p.spec.Kind, Backend: p.backend, Target: string(p.spec.Target)}
-		}
-		recs = append(recs, r)
+		recs = append(recs, p.record)
 	}
 	return recs
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/faults/kinds"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
 
@@ -21,6 +23,14 @@ func validScenario() Scenario {
 		SLO:       SLO{MaxErrorRatio: 0.05, Window: 2 * time.Second},
 		Budget:    time.Minute,
 	}
+}
+
+// faultScenario injects a pod-kill on the canary instead of a canary-borne fault.
+func faultScenario() Scenario {
+	s := validScenario()
+	s.Fault = CanaryFault{}
+	s.Faults = []faults.Spec{{Kind: kinds.PodKill, Target: faults.TargetCanary, Start: faults.Start{When: faults.StartOnCanaryTraffic, Percent: 10}}}
+	return s
 }
 
 // calibrationScenario needs only a stable version and the outage length.
@@ -48,10 +58,36 @@ func TestScenarioValidate(t *testing.T) {
 		{"name ending in a dash", validScenario, func(s *Scenario) { s.Name = "canary-" }, []string{"name", `"canary-"`}},
 		{"name with a newline", validScenario, func(s *Scenario) { s.Name = "a\nb" }, []string{"name"}},
 
+		{"unknown machinery", validScenario, func(s *Scenario) { s.Machinery = "psychic" }, []string{"bad-canary", "machinery", `unknown machinery "psychic"`, rollback.CanaryHook}},
+		{"canary replicas under a machinery that sizes the new version", validScenario, func(s *Scenario) { s.Machinery = rollback.BlueGreen },
+			[]string{"machinery " + rollback.BlueGreen, "canary.replicas 1", "leave it 0"}},
+		{"the same machinery with the new version sized by it", validScenario, func(s *Scenario) { s.Machinery, s.Canary.Replicas = rollback.BlueGreen, 0 }, nil},
+		{"a fault that reconfigures the canary's own Deployment under a one-Deployment machinery", faultScenario, func(s *Scenario) {
+			s.Machinery, s.Canary.Replicas, s.Faults[0].Kind = rollback.RolloutUndo, 0, kinds.CrashLoop
+		}, []string{"faults[0]", "fault crashloop", "one Deployment"}},
+		{"the same fault under the default machinery", faultScenario, func(s *Scenario) { s.Faults[0].Kind = kinds.CrashLoop }, nil},
+		{"unknown fault kind", faultScenario, func(s *Scenario) { s.Faults[0].Kind = "meteor" }, []string{"faults[0]", `unknown fault kind "meteor"`, "pod-kill"}},
+		{"backend the kind lacks", faultScenario, func(s *Scenario) { s.Faults[0].Backend = kinds.Toxiproxy }, []string{"fault pod-kill", `backend "toxiproxy"`, "chaosmesh or native"}},
+		{"graceful on a native pod-kill", faultScenario, func(s *Scenario) { s.Faults[0].Backend, s.Faults[0].Graceful = kinds.Native, true },
+			[]string{"fault pod-kill", "graceful", "native backend ignores it"}},
+		{"graceful on a Chaos Mesh pod-kill", faultScenario, func(s *Scenario) { s.Faults[0].Graceful = true }, nil},
+		{"target on config drift", faultScenario, func(s *Scenario) {
+			s.Faults[0] = faults.Spec{Kind: kinds.ConfigDrift, Target: faults.TargetCanary, Start: s.Faults[0].Start, Config: map[string]string{"ERROR_RATIO": "1"}}
+		}, []string{"fault config-drift", "target", "ignores it"}},
+		{"config drift without its config", faultScenario, func(s *Scenario) {
+			s.Faults[0] = faults.Spec{Kind: kinds.ConfigDrift, Start: s.Faults[0].Start}
+		}, []string{"fault config-drift", "config: the drift is empty"}},
+		{"unknown fault target", faultScenario, func(s *Scenario) { s.Faults[0].Target = "everyone" }, []string{"fault pod-kill", `target "everyone"`}},
+		{"fault start at an impossible share", faultScenario, func(s *Scenario) { s.Faults[0].Start.Percent = 101 }, []string{"fault pod-kill", "101%"}},
+		{"network delay without latency", faultScenario, func(s *Scenario) {
+			s.Faults[0] = faults.Spec{Kind: kinds.NetworkDelay, Target: faults.TargetCanary, Start: s.Faults[0].Start}
+		},
+			[]string{"fault network-delay", "latency: must be positive"}},
+
 		{"canary equals stable", validScenario, func(s *Scenario) { s.Canary.Name = "v1" }, []string{"bad-canary", `canary version "v1"`, "stable"}},
 		{"unnamed canary", validScenario, func(s *Scenario) { s.Canary.Name = "" }, []string{"bad-canary", "names"}},
 		{"zero stable replicas", validScenario, func(s *Scenario) { s.Stable.Replicas = 0 }, []string{"bad-canary", "replicas"}},
-		{"zero canary replicas", validScenario, func(s *Scenario) { s.Canary.Replicas = 0 }, []string{"bad-canary", "replicas"}},
+		{"zero canary replicas", validScenario, func(s *Scenario) { s.Canary.Replicas = 0 }, []string{"bad-canary", "machinery " + rollback.CanaryHook, "canary.replicas 0"}},
 
 		{"unknown onset", validScenario, func(s *Scenario) { s.Fault.Onset = "whenever" }, []string{"bad-canary", "onset", `"whenever"`}},
 		{"empty onset", validScenario, func(s *Scenario) { s.Fault.Onset = "" }, []string{"onset", `""`}},

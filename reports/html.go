@@ -23,6 +23,7 @@ type htmlPage struct {
 	Summary   []htmlRow
 	Timeline  []htmlEvent
 	Faults    []htmlFault
+	Evidence  []htmlRow
 	Latency   []htmlLatency
 	Artifacts []string
 }
@@ -90,6 +91,9 @@ func newHTMLPage(r *Report) (*htmlPage, error) {
 	}
 	for _, f := range r.Faults {
 		p.Faults = append(p.Faults, htmlFaultRow(r.Started, f))
+	}
+	for _, e := range r.MachineryEvidence {
+		p.Evidence = append(p.Evidence, htmlRow{Key: e.Name, Value: e.Value})
 	}
 	p.Latency = htmlLatencyRows(r.Observer)
 	return p, nil
@@ -292,6 +296,12 @@ code { font-size: 0.9em; }
 <tr><th>Event</th><th>Offset</th><th>Detail</th></tr>
 {{range .Timeline}}<tr><td>{{.Name}}</td><td class="num">{{.Offset}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>
+
+<h2>Machinery evidence</h2>
+{{if .Evidence}}<table class="summary">
+{{range .Evidence}}<tr><th scope="row">{{.Key}}</th><td>{{.Value}}</td></tr>
+{{end}}</table>
+{{else}}<p>The machinery recorded no evidence.</p>{{end}}
 
 <h2>Faults</h2>
 {{if .Faults}}<table class="faults">
