@@ -2,6 +2,7 @@ package drills
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -143,6 +144,14 @@ func registerToys() {
 			},
 		})
 		faults.Register(faults.Kind{
+			Name: "toy-missing", Backends: []string{"toy"},
+			Fields:      map[string][]faults.Field{"toy": {faults.FieldTarget}},
+			Unavailable: func(faults.Host, string) string { return "this host has no toys" },
+			Build: func(context.Context, faults.Env, faults.Spec, string) (faults.Fault, error) {
+				return nil, fmt.Errorf("toy-missing was built although it cannot run here")
+			},
+		})
+		faults.Register(faults.Kind{
 			Name: "toy-break", Backends: []string{"toy"},
 			Fields:      map[string][]faults.Field{"toy": {faults.FieldTarget, faults.FieldDuration}},
 			Unavailable: func(faults.Host, string) string { return "" },
@@ -238,5 +247,33 @@ func TestScenarioRefusesWhatTheMachineryCannotHonour(t *testing.T) {
 	s.Machinery = "psychic"
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), `unknown machinery "psychic"`) {
 		t.Errorf("Validate() = %v, want the unknown machinery named", err)
+	}
+}
+
+func TestSkippedBeforeAnythingIsCreated(t *testing.T) {
+	registerToys()
+	s := toyScenario(ExpectRollback)
+	s.Faults[0].Kind = "toy-missing"
+	client := kubetest.FakeClient(t)
+	c := &cluster.Cluster{Kind: "kind", Name: "toy", Client: client}
+	d, err := New(kubetest.Context(t), c, s, Options{Image: "toy:1", URL: "http://127.0.0.1:1/", RunDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if got := d.SkipReason(); got != "skipped: this host has no toys" {
+		t.Errorf("SkipReason() = %q, want the kind's reason", got)
+	}
+	if len(client.Actions()) != 0 {
+		t.Errorf("a skipped drill touched the cluster: %v", client.Actions())
+	}
+	r := d.Report("")
+	if r.Verdict != reports.VerdictSkipped || !strings.Contains(r.Reason, "no toys") {
+		t.Errorf("verdict %s: %q; want skipped with the reason", r.Verdict, r.Reason)
+	}
+	if len(r.Faults) != 1 || !r.Faults[0].Skipped || r.Faults[0].SkipReason != "this host has no toys" {
+		t.Errorf("fault records %+v, want the skipped fault with its reason", r.Faults)
+	}
+	if err := d.InjectFaults(kubetest.Context(t)); !errors.Is(err, ErrSkipped) {
+		t.Errorf("InjectFaults() = %v, want ErrSkipped", err)
 	}
 }

@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -101,14 +102,7 @@ type Serving struct {
 }
 
 // Has reports whether version takes user traffic.
-func (s Serving) Has(version string) bool {
-	for _, v := range s.Versions {
-		if v == version {
-			return true
-		}
-	}
-	return false
-}
+func (s Serving) Has(version string) bool { return slices.Contains(s.Versions, version) }
 
 // Machinery is the thing whose job is to roll back. The contract of each
 // method is in doc.go.

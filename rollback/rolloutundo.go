@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -206,7 +207,7 @@ func (r *rolloutUndo) Serving(ctx context.Context) (Serving, error) {
 	for _, rs := range sets {
 		n := ptr.Deref(rs.Spec.Replicas, 0)
 		s.Detail += fmt.Sprintf("%s (revision %s): %d replica(s); ", rs.Spec.Template.Labels[LabelVersion], rs.Annotations[revisionAnnotation], n)
-		if v := rs.Spec.Template.Labels[LabelVersion]; n > 0 && !(Serving{Versions: s.Versions}).Has(v) {
+		if v := rs.Spec.Template.Labels[LabelVersion]; n > 0 && !slices.Contains(s.Versions, v) {
 			s.Versions = append(s.Versions, v)
 		}
 	}
