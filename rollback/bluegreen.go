@@ -35,7 +35,7 @@ func init() {
 		Separate: true,
 		Check:    checkSizesItself("blue-green deploys green at blue's replica count"),
 		New: func(e Env, p Plan) (Machinery, error) {
-			return &blueGreen{w: workload{env: e}, hook: newHook(BlueGreen, e.Detection), blue: p.Stable, green: p.Canary}, nil
+			return &blueGreen{base: newBase(BlueGreen, e), blue: p.Stable, green: p.Canary}, nil
 		},
 	})
 }
@@ -48,8 +48,7 @@ func init() {
 // Decided is the selector flipped back to blue. Actuated is the instant a
 // watch sees the user Service's EndpointSlices hold only blue endpoints.
 type blueGreen struct {
-	w           workload
-	hook        hook
+	base
 	blue, green Version
 	switched    time.Time
 }
@@ -58,22 +57,13 @@ func (b *blueGreen) Name() string { return BlueGreen }
 
 func (b *blueGreen) logf(format string, args ...any) { b.w.logf(BlueGreen, format, args...) }
 
-func colorLabels(color string) map[string]string {
-	return map[string]string{LabelApp: App, labelColor: color}
-}
-
-func (b *blueGreen) deploymentName(color string) string { return App + "-" + color }
+func colorLabels(color string) map[string]string { return appLabels(labelColor, color) }
 
 // previewService is green's own Service, for the smoke check.
-func (b *blueGreen) previewService() string { return App + "-" + green }
+func (b *blueGreen) previewService() string { return ownName(green) }
 
 func (b *blueGreen) Placement() Placement {
-	return Placement{
-		Stable:    where(colorLabels(blue), b.deploymentName(blue)),
-		Canary:    where(colorLabels(green), b.deploymentName(green)),
-		All:       LabelApp + "=" + App,
-		ConfigMap: ConfigMapName(App),
-	}
+	return placement(ownDeployment(labelColor, blue), ownDeployment(labelColor, green))
 }
 
 func (b *blueGreen) DeployStable(ctx context.Context, stable Version) error {
@@ -86,7 +76,7 @@ func (b *blueGreen) DeployStable(ctx context.Context, stable Version) error {
 // deploy creates one color's Deployment and waits until all its pods are Ready.
 func (b *blueGreen) deploy(ctx context.Context, color string, v Version, canary bool) error {
 	v.Replicas = b.blue.Replicas
-	dep, err := b.w.deployment(b.deploymentName(color), colorLabels(color), v, canary)
+	dep, err := b.w.deployment(ownName(color), colorLabels(color), v, canary)
 	if err != nil {
 		return err
 	}
@@ -170,15 +160,9 @@ func (b *blueGreen) Serving(ctx context.Context) (Serving, error) {
 	return s, nil
 }
 
-func (b *blueGreen) Trigger(ctx context.Context, reason string) error {
-	return b.hook.trigger(ctx, reason)
-}
-
 func (b *blueGreen) AwaitRollback(ctx context.Context) (Outcome, error) {
 	p := b.Placement()
-	out, err := b.hook.decide(ctx, func(ctx context.Context) (Outcome, error) {
-		return kubernetesSignal(ctx, b.w.env.Client, b.w.env.Namespace, p.Canary.Selector, p.Canary.Deployment)
-	})
+	out, err := b.decide(ctx, p.Canary.Selector, p.Canary.Deployment)
 	if err != nil {
 		return out, err
 	}

@@ -36,7 +36,7 @@ func init() {
 			return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
 		},
 		New: func(e Env, p Plan) (Machinery, error) {
-			return &canaryHook{w: workload{env: e}, hook: newHook(CanaryHook, e.Detection), stable: p.Stable, canary: p.Canary}, nil
+			return &canaryHook{base: newBase(CanaryHook, e), stable: p.Stable, canary: p.Canary}, nil
 		},
 	})
 }
@@ -49,8 +49,7 @@ func init() {
 // signal on the canary. Actuated is no canary pod left and every stable pod
 // Ready.
 type canaryHook struct {
-	w       workload
-	hook    hook
+	base
 	stable  Version
 	canary  Version
 	started bool
@@ -58,21 +57,14 @@ type canaryHook struct {
 
 func (c *canaryHook) Name() string { return CanaryHook }
 
-func (c *canaryHook) name(track string) string { return App + "-" + track }
+func (c *canaryHook) name(track string) string { return ownName(track) }
 
-func trackLabels(track string) map[string]string {
-	return map[string]string{LabelApp: App, labelTrack: track}
-}
+func trackLabels(track string) map[string]string { return appLabels(labelTrack, track) }
 
 func (c *canaryHook) logf(format string, args ...any) { c.w.logf(CanaryHook, format, args...) }
 
 func (c *canaryHook) Placement() Placement {
-	return Placement{
-		Stable:    where(trackLabels(trackStable), c.name(trackStable)),
-		Canary:    where(trackLabels(trackCanary), c.name(trackCanary)),
-		All:       LabelApp + "=" + App,
-		ConfigMap: ConfigMapName(App),
-	}
+	return placement(ownDeployment(labelTrack, trackStable), ownDeployment(labelTrack, trackCanary))
 }
 
 func (c *canaryHook) DeployStable(ctx context.Context, stable Version) error {
@@ -129,15 +121,9 @@ func (c *canaryHook) Serving(ctx context.Context) (Serving, error) {
 	return s, nil
 }
 
-func (c *canaryHook) Trigger(ctx context.Context, reason string) error {
-	return c.hook.trigger(ctx, reason)
-}
-
 func (c *canaryHook) AwaitRollback(ctx context.Context) (Outcome, error) {
 	p := c.Placement()
-	out, err := c.hook.decide(ctx, func(ctx context.Context) (Outcome, error) {
-		return kubernetesSignal(ctx, c.w.env.Client, c.w.env.Namespace, p.Canary.Selector, p.Canary.Deployment)
-	})
+	out, err := c.decide(ctx, p.Canary.Selector, p.Canary.Deployment)
 	if err != nil {
 		return out, err
 	}

@@ -31,7 +31,7 @@ func init() {
 		Summary: "one Deployment rolled to the new version; rollback restores the previous ReplicaSet's template with the image pinned to its exact digest",
 		Check:   checkSizesItself("the new version is a rolling update of the stable replicas"),
 		New: func(e Env, p Plan) (Machinery, error) {
-			return &rolloutUndo{w: workload{env: e}, hook: newHook(RolloutUndo, e.Detection), stable: p.Stable, canary: p.Canary}, nil
+			return &rolloutUndo{base: newBase(RolloutUndo, e), stable: p.Stable, canary: p.Canary}, nil
 		},
 	})
 }
@@ -48,8 +48,7 @@ func init() {
 // replica updated, ready and available, no pod of the new version left (not
 // even one still draining), and every pod running the stable digest.
 type rolloutUndo struct {
-	w              workload
-	hook           hook
+	base
 	stable, canary Version
 	// digest is the image ID the stable pods ran; pinned is the image
 	// reference that names exactly it.
@@ -61,12 +60,7 @@ func (r *rolloutUndo) Name() string { return RolloutUndo }
 func (r *rolloutUndo) logf(format string, args ...any) { r.w.logf(RolloutUndo, format, args...) }
 
 func (r *rolloutUndo) Placement() Placement {
-	return Placement{
-		Stable:    where(versionLabels(r.stable.Name), ""),
-		Canary:    where(versionLabels(r.canary.Name), ""),
-		All:       LabelApp + "=" + App,
-		ConfigMap: ConfigMapName(App),
-	}
+	return placement(where(versionLabels(r.stable.Name), ""), where(versionLabels(r.canary.Name), ""))
 }
 
 func (r *rolloutUndo) DeployStable(ctx context.Context, stable Version) error {
@@ -234,14 +228,10 @@ func (r *rolloutUndo) replicaSets(ctx context.Context) ([]appsv1.ReplicaSet, err
 	return owned, nil
 }
 
-func (r *rolloutUndo) Trigger(ctx context.Context, reason string) error {
-	return r.hook.trigger(ctx, reason)
-}
-
 func (r *rolloutUndo) AwaitRollback(ctx context.Context) (Outcome, error) {
-	out, err := r.hook.decide(ctx, func(ctx context.Context) (Outcome, error) {
-		return kubernetesSignal(ctx, r.w.env.Client, r.w.env.Namespace, r.Placement().Canary.Selector, App)
-	})
+	// The new version shares the one Deployment, whose progress deadline
+	// is the new rollout's.
+	out, err := r.decide(ctx, r.Placement().Canary.Selector, App)
 	if err != nil {
 		return out, err
 	}

@@ -12,6 +12,30 @@ import (
 	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
+// base is what every machinery of this package shares: the workload it
+// deploys and its alert hook, with the Trigger method and the decision.
+type base struct {
+	w    workload
+	hook hook
+}
+
+func newBase(machinery string, e Env) base {
+	return base{w: workload{env: e}, hook: newHook(machinery, e.Detection)}
+}
+
+// Trigger implements Machinery: the alert hook.
+func (b base) Trigger(ctx context.Context, reason string) error {
+	return b.hook.trigger(ctx, reason)
+}
+
+// decide waits for the detection the scenario chose: the alert hook, or the
+// first Kubernetes signal on the pods matching selector and on deployment.
+func (b base) decide(ctx context.Context, selector, deployment string) (Outcome, error) {
+	return b.hook.decide(ctx, func(ctx context.Context) (Outcome, error) {
+		return kubernetesSignal(ctx, b.w.env.Client, b.w.env.Namespace, selector, deployment)
+	})
+}
+
 // hook is the alert hook of a machinery whose detection may be delegated to
 // the harness: Trigger fills it, the decision reads it.
 type hook struct {

@@ -57,6 +57,23 @@ func versionLabels(version string) map[string]string {
 	return map[string]string{LabelApp: App, LabelVersion: version}
 }
 
+// appLabels are the labels of the app's pods that carry key=value.
+func appLabels(key, value string) map[string]string {
+	return map[string]string{LabelApp: App, key: value}
+}
+
+// ownName names the Deployment that runs the pods labelled with value alone.
+func ownName(value string) string { return App + "-" + value }
+
+// ownDeployment places a version on the pods labelled key=value, run by a
+// Deployment of their own.
+func ownDeployment(key, value string) Where { return where(appLabels(key, value), ownName(value)) }
+
+// placement is where the workload's two versions run.
+func placement(stable, canary Where) Placement {
+	return Placement{Stable: stable, Canary: canary, All: LabelApp + "=" + App, ConfigMap: ConfigMapName(App)}
+}
+
 // where describes the pods carrying labels, run by deployment ("" if shared).
 func where(labels map[string]string, deployment string) Where {
 	return Where{Selector: metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels}), Labels: labels, Deployment: deployment}
