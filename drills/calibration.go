@@ -4,77 +4,168 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
-	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"github.com/firedrill-dev/firedrill/reports"
 )
 
-// Calibration compares an outage of known length with what the observer saw.
-type Calibration struct {
-	// Requested is the outage the app was told to serve.
-	Requested time.Duration
-	// Measured is the span of failed requests plus one observer interval.
-	Measured time.Duration
-	// Tolerance is two observer intervals.
-	Tolerance time.Duration
-	// Failed is the number of failed requests.
-	Failed int
+// Outage is one calibration outage: how long the app fails requests, and
+// the share of them it fails (1 for every request).
+type Outage struct {
+	Length time.Duration
+	Ratio  float64
 }
 
-// Within reports whether the measurement matches the outage within tolerance.
-func (c Calibration) Within() bool {
-	diff := c.Measured - c.Requested
-	return diff <= c.Tolerance && diff >= -c.Tolerance
+func (o Outage) String() string {
+	return fmt.Sprintf("%s at %s", o.Length, ratioText(o.Ratio))
 }
+
+func ratioText(r float64) string { return reports.RatioPercent(r) }
+
+// DefaultOutages are the calibration drill's outages: short, medium and long,
+// each full and partial.
+var DefaultOutages = []Outage{
+	{time.Second, 1}, {4 * time.Second, 1}, {9 * time.Second, 1},
+	{time.Second, 0.3}, {4 * time.Second, 0.3}, {9 * time.Second, 0.3},
+}
+
+// Calibration is the calibration table: each injected outage against what
+// the drills' own estimator (Analyze, restored, ComputeMTTR) measured.
+type Calibration struct {
+	RateHz int
+	Rows   []reports.CalibrationRow
+}
+
+// Within reports whether every row is within its stated bound.
+func (c Calibration) Within() bool {
+	for _, r := range c.Rows {
+		if !r.Within {
+			return false
+		}
+	}
+	return len(c.Rows) > 0
+}
+
+// Table is the calibration table in Markdown.
+func (c Calibration) Table() string { return reports.CalibrationTable(c.Rows) }
 
 func (c Calibration) String() string {
-	return fmt.Sprintf("requested %s, measured %s (%d failed requests), tolerance ±%s", c.Requested, c.Measured, c.Failed, c.Tolerance)
+	bad := 0
+	for _, r := range c.Rows {
+		if !r.Within {
+			bad++
+		}
+	}
+	if bad == 0 {
+		return fmt.Sprintf("%d outages at %d Hz, every one measured within its stated bound", len(c.Rows), c.RateHz)
+	}
+	return fmt.Sprintf("%d of %d outages at %d Hz measured outside their stated bound", bad, len(c.Rows), c.RateHz)
+}
+
+// calibrate measures one outage that started at start from the drained
+// stream, through the same estimator as every drill: onset is the start the
+// app reported, restored is judged from there.
+func calibrate(samples []Sample, slo SLO, o Outage, start time.Time, interval time.Duration) reports.CalibrationRow {
+	row := reports.CalibrationRow{RateHz: int(time.Second / interval), Injected: reports.Duration(o.Length), Ratio: o.Ratio}
+	e, err := estimateOutage(samples, slo, start, start, interval)
+	if err != nil {
+		row.Err = err.Error()
+		return row
+	}
+	if !e.analysis.Breached {
+		row.Err = "the SLO never broke"
+		return row
+	}
+	m := Marks{Onset: start, Detected: e.analysis.Detected, Restored: e.restored,
+		OnsetBound: Bound{How: howOutage}, RestoredBound: e.restoredBound}
+	mttr, err := ComputeMTTR(m, 0)
+	if err != nil {
+		row.Err = err.Error()
+		return row
+	}
+	row.Measured, row.Minus, row.Plus = mttr.Total, mttr.Minus, mttr.Plus
+	row.Error = mttr.Total - reports.Duration(o.Length)
+	row.Failed = e.analysis.Failed
+	row.Within = row.Injected >= row.Measured-row.Minus && row.Injected <= row.Measured+row.Plus
+	return row
 }
 
 // Calibrate tells every stable pod, through its admin port reached over the
-// API server's pod proxy, to fail all requests for exactly the scenario's
-// Calibrate duration, then measures the outage the observer saw. It
-// validates the observer end to end.
+// API server's pod proxy, to fail requests for each of the scenario's
+// outages in turn, waits until the observer shows service restored after
+// each, then measures them all on the drained stream. It validates the
+// observer and the estimator end to end.
 func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
-	want := d.Scenario.Calibrate
-	c := Calibration{Requested: want, Tolerance: 2 * d.observer.Interval()}
+	c := Calibration{RateHz: int(time.Second / d.observer.Interval())}
 	pods, err := d.cluster.Client.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: d.machinery.Placement().Stable.Selector})
 	if err != nil {
 		return c, err
 	}
-	var start time.Time
-	for _, p := range pods.Items {
-		s, err := d.startOutage(ctx, p.Name, want)
-		if err != nil {
+	slo, interval := d.Scenario.SLO, d.observer.Interval()
+	starts := make([]time.Time, len(d.Scenario.Calibrate))
+	for i, o := range d.Scenario.Calibrate {
+		if starts[i], err = d.startOutages(ctx, pods.Items, o); err != nil {
 			return c, err
 		}
-		if start.IsZero() {
-			start = s
+		d.record("calibration-outage", starts[i], fmt.Sprintf("outage %s on %d pod(s)", o, len(pods.Items)))
+		limit := o.Length + slo.Window + slo.stability() + 30*time.Second
+		err := wait.PollUntilContextTimeout(ctx, pollEvery*5, limit, false, func(context.Context) (bool, error) {
+			settled := d.observer.Settled(time.Now())
+			return len(settled) > 0 && settled[len(settled)-1].At.After(starts[i].Add(o.Length)) &&
+				!restoredAfter(settled, slo, starts[i], interval).IsZero(), nil
+		})
+		if err != nil {
+			return c, fmt.Errorf("calibration outage %s: service not restored within %s: %w", o, limit, err)
 		}
 	}
-	d.record(EventOnset, start, fmt.Sprintf("calibration outage of %s on %d pod(s)", want, len(pods.Items)))
-	settle := want + 2*time.Second
-	err = wait.PollUntilContextTimeout(ctx, pollEvery, settle+10*time.Second, false, func(context.Context) (bool, error) {
-		return time.Since(start) > settle, nil
-	})
-	if err != nil {
-		return c, err
+	samples := d.observer.Stop()
+	for i, o := range d.Scenario.Calibrate {
+		c.Rows = append(c.Rows, calibrate(samples, slo, o, starts[i], interval))
 	}
-	c.Measured, c.Failed = outageSpan(d.observer.Since(start.Add(-time.Second)), d.observer.Interval())
 	d.mu.Lock()
 	d.result = &Result{Calibration: &c}
+	d.result.Verdict, d.result.Why = judgeCalibration(&c)
 	d.mu.Unlock()
 	return c, nil
 }
 
+func judgeCalibration(c *Calibration) (string, string) {
+	if c.Within() {
+		return reports.VerdictPass, "calibration: " + c.String()
+	}
+	return reports.VerdictFail, "calibration off: " + c.String()
+}
+
+// startOutages starts one outage on every pod and returns the earliest
+// start the pods report.
+func (d *Drill) startOutages(ctx context.Context, pods []corev1.Pod, o Outage) (time.Time, error) {
+	var start time.Time
+	for _, p := range pods {
+		s, err := d.startOutage(ctx, p.Name, o)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if start.IsZero() || s.Before(start) {
+			start = s
+		}
+	}
+	return start, nil
+}
+
 // startOutage posts to the sample app's admin endpoint and returns the start
 // the app reports.
-func (d *Drill) startOutage(ctx context.Context, pod string, length time.Duration) (time.Time, error) {
+func (d *Drill) startOutage(ctx context.Context, pod string, o Outage) (time.Time, error) {
 	raw, err := d.cluster.Client.CoreV1().RESTClient().Post().
 		Namespace(d.Namespace).Resource("pods").Name(fmt.Sprintf("%s:%d", pod, appcontract.AdminPort)).
-		SubResource("proxy").Suffix(appcontract.AdminSegments(appcontract.PathOutage)...).Param("duration", length.String()).
+		SubResource("proxy").Suffix(appcontract.AdminSegments(appcontract.PathOutage)...).
+		Param(appcontract.OutageDuration, o.Length.String()).
+		Param(appcontract.OutageRatio, strconv.FormatFloat(o.Ratio, 'f', -1, 64)).
 		Do(ctx).Raw()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("start outage on pod %s: %w", pod, err)
@@ -86,25 +177,4 @@ func (d *Drill) startOutage(ctx context.Context, pod string, length time.Duratio
 		return time.Time{}, fmt.Errorf("outage answer of pod %s: %w", pod, err)
 	}
 	return got.Start, nil
-}
-
-// outageSpan measures an outage as the span from the first to the last
-// failed request plus one interval (each request stands for one interval).
-func outageSpan(samples []Sample, interval time.Duration) (time.Duration, int) {
-	var first, last time.Time
-	failed := 0
-	for _, s := range samples {
-		if !s.Failed() {
-			continue
-		}
-		if first.IsZero() {
-			first = s.At
-		}
-		last = s.At
-		failed++
-	}
-	if failed == 0 {
-		return 0, 0
-	}
-	return last.Sub(first) + interval, failed
 }

@@ -35,7 +35,10 @@ const (
 	EventObserving     = "observing"
 	EventSteadyState   = "steady-state"
 	EventCanaryStarted = "canary-started"
+	EventInjected      = "injected"
 	EventOnset         = "onset"
+	EventFirstFailure  = "first-failure"
+	EventLastFailure   = "last-failure"
 	EventAlert         = "alert"
 	EventAlertFailed   = "alert-failed"
 	EventDetected      = "detected"
@@ -66,6 +69,9 @@ type Options struct {
 	Timeouts Timeouts
 	// Faults is what injected faults need from the suite.
 	Faults faults.Host
+	// Repeat numbers this run when the scenario is repeated (1-based); 0
+	// when it runs once.
+	Repeat int
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -89,6 +95,7 @@ type Drill struct {
 	mu       sync.Mutex
 	t0       time.Time
 	timeline []reports.Event
+	bounds   map[string]Bound
 	outcome  chan outcomeOrErr
 	result   *Result
 	planned  []*plannedFault
@@ -150,7 +157,7 @@ func (d *Drill) buildMachinery() error {
 		return err
 	}
 	detection := d.Scenario.Detection
-	if d.Scenario.Calibrate > 0 {
+	if len(d.Scenario.Calibrate) > 0 {
 		detection = rollback.DetectHarness
 	}
 	env := rollback.Env{
@@ -202,6 +209,32 @@ func (d *Drill) record(name string, at time.Time, detail string) {
 	defer d.mu.Unlock()
 	d.timeline = append(d.timeline, reports.Event{Name: name, At: at, Offset: reports.Duration(at.Sub(d.t0)), Detail: detail})
 	d.logf("%-14s t0%+.3fs %s", name, at.Sub(d.t0).Seconds(), detail)
+}
+
+// mark records a timeline event that MTTR is computed from, with its bound.
+func (d *Drill) mark(name string, at time.Time, b Bound, detail string) {
+	d.record(name, at, detail)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.bounds == nil {
+		d.bounds = map[string]Bound{}
+	}
+	if _, ok := d.bounds[name]; !ok {
+		d.bounds[name] = b
+		for i := range d.timeline {
+			if d.timeline[i].Name == name {
+				d.timeline[i].Bound = b.Record()
+				break
+			}
+		}
+	}
+}
+
+// bound returns the bound recorded with a mark.
+func (d *Drill) bound(name string) Bound {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.bounds[name]
 }
 
 // event returns the first timeline event of that name.

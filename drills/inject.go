@@ -154,12 +154,16 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 	if err != nil {
 		return err
 	}
-	onset, how, err := d.seenByUsers(ctx, p, rec.Confirmed)
+	how, err := d.seenByUsers(ctx, p)
 	if err != nil {
 		return err
 	}
 	if _, seen := d.event(EventOnset); !seen {
-		d.record(EventOnset, onset, fmt.Sprintf("%s (%s) on the %s: %s", p.spec.Kind, p.backend, targetName(p.spec.Target), how))
+		// Onset is the injection, bracketed by the API; what users saw
+		// first is its own mark (first-failure).
+		detail := fmt.Sprintf("%s (%s) on the %s: %s", p.spec.Kind, p.backend, targetName(p.spec.Target), how)
+		d.mark(EventInjected, rec.Injected, injectedBound(rec.Injected, rec.Confirmed), detail)
+		d.mark(EventOnset, rec.Injected, injectedBound(rec.Injected, rec.Confirmed), "MTTR starts at the injection")
 	}
 	if p.spec.Duration > 0 {
 		go d.recoverAfter(p, p.spec.Duration)
@@ -224,27 +228,25 @@ func (d *Drill) awaitCanaryShare(ctx context.Context, share float64) error {
 }
 
 // seenByUsers confirms a fault whose kind names a user-visible effect on the
-// data plane: the observer must see it after the fault was confirmed through
-// the API. Other kinds are confirmed by the API evidence their fault checked.
-func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault, confirmed time.Time) (time.Time, string, error) {
+// data plane: the observer must see it after the fault was injected. Other
+// kinds are confirmed by the API evidence their fault checked.
+func (d *Drill) seenByUsers(ctx context.Context, p *plannedFault) (string, error) {
 	if p.kind.Effect == nil {
-		return confirmed, "confirmed through the API", nil
+		return "confirmed through the API", nil
 	}
 	effect := p.kind.Effect(p.spec)
-	var at time.Time
 	err := wait.PollUntilContextCancel(ctx, pollEvery, true, func(context.Context) (bool, error) {
 		for _, s := range d.observer.Since(p.record.Injected) {
 			if effect.Seen(s.Failed(), s.Latency) {
-				at = s.At
 				return true, nil
 			}
 		}
 		return false, nil
 	})
 	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%s injected but users never saw it: %w", p.spec.Kind, err)
+		return "", fmt.Errorf("%s injected but users never saw it: %w", p.spec.Kind, err)
 	}
-	return at, effect.Describe, nil
+	return effect.Describe, nil
 }
 
 // recoverFaults removes every injected fault and checks that nothing of it

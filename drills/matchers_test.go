@@ -53,7 +53,7 @@ func TestRestoreServiceWithin(t *testing.T) {
 	slow := &Result{MTTR: slowActuation(t, time.Second)}
 	runMatchCases(t, []matchCase{
 		{name: "over budget", matcher: RestoreServiceWithin(time.Second), actual: slow, msgWant: []string{
-			"within 1s", "measured MTTR 12s ± 20ms", "longest phase: actuate (7s)",
+			"within 1s", "measured MTTR 12s ± 0.020 s", "longest phase: actuate (7s)",
 			"detect 1s, decide 1s, actuate 7s, recover 3s",
 		}},
 		{name: "within budget", matcher: RestoreServiceWithin(30 * time.Second), actual: slow, match: true},
@@ -62,7 +62,7 @@ func TestRestoreServiceWithin(t *testing.T) {
 		{name: "untyped nil", matcher: RestoreServiceWithin(time.Minute), actual: nil, errWant: "no drill result"},
 		{name: "not restored", matcher: RestoreServiceWithin(time.Minute),
 			actual:  &Result{MTTRErr: "mttr: restored mark is missing: service was never restored"},
-			errWant: "service was not restored: mttr: restored mark is missing"},
+			msgWant: []string{"service was not restored: mttr: restored mark is missing"}},
 		{name: "not a *Result", matcher: RestoreServiceWithin(time.Minute), actual: Result{}, errWant: "*drills.Result"},
 	})
 }
@@ -81,7 +81,7 @@ func TestHaveRolledBackTo(t *testing.T) {
 		{name: "stable served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v1", Serving: servingOnly("v1")}, match: true},
 		{name: "users see stable but the machinery still routes to the canary", matcher: HaveRolledBackTo("v1"),
 			actual:  &Result{ServedAfter: "v1", Serving: rollback.Serving{Versions: []string{"v1", "v2"}, Detail: "canary v2: 1 replica(s)"}},
-			msgWant: []string{"machinery serves [v1 v2]", "canary v2: 1 replica(s)"}},
+			msgWant: []string{"says it serves [v1 v2]", "canary v2: 1 replica(s)"}},
 		{name: "canary still served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v1 90.0%, v2 10.0%"},
 			msgWant: []string{"served v1 after the rollback", `"v1 90.0%, v2 10.0%"`}},
 		{name: "canary served", matcher: HaveRolledBackTo("v1"), actual: &Result{ServedAfter: "v2"}, msgWant: []string{`served "v2"`}},
@@ -89,18 +89,59 @@ func TestHaveRolledBackTo(t *testing.T) {
 	})
 }
 
-func TestConsumeErrorBudgetBelow(t *testing.T) {
+func TestConsumeErrorBudgetWithin(t *testing.T) {
 	budget := func(failed, total int) *Result {
 		return &Result{ErrorBudget: reports.ErrorBudget{Failed: failed, Total: total, Fraction: float64(failed) / float64(total)}}
 	}
 	runMatchCases(t, []matchCase{
-		{name: "below", matcher: ConsumeErrorBudgetBelow(0.1), actual: budget(5, 100), match: true},
-		{name: "above", matcher: ConsumeErrorBudgetBelow(0.1), actual: budget(25, 100),
-			msgWant: []string{"below 0.1", "25 of 100 requests failed", "(0.25)"}},
-		{name: "at the bound is not below", matcher: ConsumeErrorBudgetBelow(0.1), actual: budget(10, 100),
-			msgWant: []string{"10 of 100"}},
-		{name: "nil result", matcher: ConsumeErrorBudgetBelow(0.1), actual: (*Result)(nil), errWant: "no drill result"},
+		{name: "below", matcher: ConsumeErrorBudgetWithin(0.1), actual: budget(5, 100), match: true},
+		{name: "above", matcher: ConsumeErrorBudgetWithin(0.1), actual: budget(25, 100),
+			msgWant: []string{"at most 10.0%", "25 of 100 requests failed", "(25.0%)"}},
+		{name: "at the limit is within", matcher: ConsumeErrorBudgetWithin(0.1), actual: budget(10, 100), match: true},
+		{name: "nil result", matcher: ConsumeErrorBudgetWithin(0.1), actual: (*Result)(nil), errWant: "no drill result"},
 	})
+}
+
+func TestPass(t *testing.T) {
+	runMatchCases(t, []matchCase{
+		{name: "pass", matcher: Pass(), actual: &Result{Verdict: reports.VerdictPass}, match: true},
+		{name: "fail", matcher: Pass(), actual: &Result{Verdict: reports.VerdictFail, Why: "steady drill, but the machinery rolled back"},
+			msgWant: []string{"verdict is fail", "steady drill, but the machinery rolled back"}},
+		{name: "nil result", matcher: Pass(), actual: (*Result)(nil), errWant: "no drill result"},
+	})
+}
+
+// TestMatchersAgreeWithJudge: for each way a result can fail, the verdict's
+// reason is the failure message of the matcher for that rule.
+func TestMatchersAgreeWithJudge(t *testing.T) {
+	s := Scenario{Name: "x", Stable: rollback.Version{Name: "v1"}, Canary: rollback.Version{Name: "v2"}, Budget: 10 * time.Second, MaxErrorBudget: 0.1}
+	good := func() Result {
+		return Result{MTTR: slowActuation(t, s.Budget), ServedAfter: "v1", ServedBy: []string{"v1"}, Serving: servingOnly("v1")}
+	}
+	over := good()
+	over.MTTR.Total = reports.Duration(11 * time.Second)
+	spent := good()
+	spent.MTTR.Total, spent.ErrorBudget = reports.Duration(5*time.Second), reports.ErrorBudget{Failed: 20, Total: 100, Fraction: 0.2}
+	mixed := good()
+	mixed.MTTR.Total, mixed.ServedAfter = reports.Duration(5*time.Second), "v1 90.0%, v2 10.0%"
+	for name, c := range map[string]struct {
+		res     Result
+		matcher types.GomegaMatcher
+	}{
+		"over budget":  {over, RestoreServiceWithin(s.Budget)},
+		"budget spent": {spent, ConsumeErrorBudgetWithin(s.MaxErrorBudget)},
+		"canary left":  {mixed, HaveRolledBackTo("v1")},
+	} {
+		verdict, why := Judge(c.res, s, "the machinery")
+		ok, _ := c.matcher.Match(&c.res)
+		if verdict != reports.VerdictFail || ok {
+			t.Errorf("%s: Judge = %s, matcher match = %v; want both to fail", name, verdict, ok)
+			continue
+		}
+		if msg := c.matcher.FailureMessage(&c.res); !strings.Contains(msg, why) {
+			t.Errorf("%s: matcher says %q, verdict says %q", name, msg, why)
+		}
+	}
 }
 
 func TestMTTRSummaryWithoutMTTR(t *testing.T) {

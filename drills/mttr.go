@@ -11,8 +11,26 @@ import (
 // Marks are the timeline times of one drill that MTTR is computed from.
 // T0 is the drill start, carried for timeline offsets; MTTR does not use it.
 // A zero time means the event never happened or was not reported.
+//
+// OnsetBound and RestoredBound say how far the true onset and the true end
+// of the outage may lie from the recorded marks; ComputeMTTR combines them
+// into MTTR's bound.
 type Marks struct {
 	T0, Onset, Detected, Decided, Actuated, Restored time.Time
+	OnsetBound, RestoredBound                        Bound
+}
+
+// Bound says how far the true instant of a mark may lie from the recorded
+// one: the truth is in [At-Before, At+After]. How names where the bound
+// comes from (sample interval, window lag, 1 s controller timestamps…).
+type Bound struct {
+	Before, After time.Duration
+	How           string
+}
+
+// Record is the bound in report form.
+func (b Bound) Record() *reports.Bound {
+	return &reports.Bound{Before: reports.Duration(b.Before), After: reports.Duration(b.After), How: b.How}
 }
 
 // phaseNames name the MTTR phases in timeline order, as reported in
@@ -21,9 +39,13 @@ var phaseNames = [4]string{"detect", "decide", "actuate", "recover"}
 
 // ComputeMTTR returns MTTR = Restored - Onset with its phase split: detect =
 // Detected-Onset, decide = Decided-Detected, actuate = Actuated-Decided,
-// recover = Restored-Actuated. ErrorBound is interval, since both onset and
-// restored are only known to within one observer interval. Longest names the
-// longest phase (the earliest on a tie, "" when all are zero).
+// recover = Restored-Actuated. Longest names the longest phase (the earliest
+// on a tie, "" when all are zero).
+//
+// The bound comes from the two ends' bounds: the true MTTR is at least
+// Total - (OnsetBound.After + RestoredBound.Before) (a later onset, an
+// earlier end, never below zero) and at most Total + (OnsetBound.Before +
+// RestoredBound.After).
 //
 // Marks out of order are clamped, never producing negative phases: each of
 // Detected, Decided and Actuated is moved back to the earliest later mark
@@ -38,7 +60,7 @@ var phaseNames = [4]string{"detect", "decide", "actuate", "recover"}
 //
 // It returns an error when Onset or Restored is zero, or Restored precedes
 // Onset, since there is then no MTTR to report.
-func ComputeMTTR(m Marks, interval, budget time.Duration) (reports.MTTR, error) {
+func ComputeMTTR(m Marks, budget time.Duration) (reports.MTTR, error) {
 	if err := m.check(); err != nil {
 		return reports.MTTR{}, err
 	}
@@ -49,17 +71,19 @@ func ComputeMTTR(m Marks, interval, budget time.Duration) (reports.MTTR, error) 
 			phases[i] = bounds[i+1].Sub(bounds[i])
 		}
 	}
+	total := m.Restored.Sub(m.Onset)
 	return reports.MTTR{
-		Total: reports.Duration(m.Restored.Sub(m.Onset)),
+		Total: reports.Duration(total),
 		Phases: reports.Phases{
 			Detect:  reports.Duration(phases[0]),
 			Decide:  reports.Duration(phases[1]),
 			Actuate: reports.Duration(phases[2]),
 			Recover: reports.Duration(phases[3]),
 		},
-		ErrorBound: reports.Duration(interval),
-		Budget:     reports.Duration(budget),
-		Longest:    longest(phases),
+		Minus:   reports.Duration(min(total, m.OnsetBound.After+m.RestoredBound.Before)),
+		Plus:    reports.Duration(m.OnsetBound.Before + m.RestoredBound.After),
+		Budget:  reports.Duration(budget),
+		Longest: longest(phases),
 	}, nil
 }
 

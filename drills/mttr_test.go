@@ -48,21 +48,43 @@ func TestComputeMTTR(t *testing.T) {
 		{"recovered before detection", marks(10, missing, missing, missing, 10), phases(0, 0, 0, 0), ""},
 	}
 	for _, tt := range tests {
-		got, err := ComputeMTTR(tt.m, every, time.Minute)
+		got, err := ComputeMTTR(tt.m, time.Minute)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
 		want := reports.MTTR{
-			Total:      reports.Duration(tt.m.Restored.Sub(tt.m.Onset)),
-			Phases:     tt.phases,
-			ErrorBound: reports.Duration(every),
-			Budget:     reports.Duration(time.Minute),
-			Longest:    tt.longest,
+			Total:   reports.Duration(tt.m.Restored.Sub(tt.m.Onset)),
+			Phases:  tt.phases,
+			Budget:  reports.Duration(time.Minute),
+			Longest: tt.longest,
 		}
 		if got != want {
 			t.Errorf("%s: ComputeMTTR =\n %+v\nwant\n %+v", tt.name, got, want)
 		}
+	}
+}
+
+// TestComputeMTTRBound: the ends' bounds combine into MTTR's, and the lower
+// side never goes below zero.
+func TestComputeMTTRBound(t *testing.T) {
+	m := marks(10, 11, 13, 16, 20)
+	m.OnsetBound = Bound{Before: 0, After: 300 * time.Millisecond}
+	m.RestoredBound = Bound{Before: 1600 * time.Millisecond, After: 20 * time.Millisecond}
+	got, err := ComputeMTTR(m, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Minus != reports.Duration(1900*time.Millisecond) || got.Plus != reports.Duration(20*time.Millisecond) {
+		t.Errorf("bound = −%s/+%s, want −1.9s/+20ms", got.Minus, got.Plus)
+	}
+	if s := got.BoundText(); s != "(−1.900/+0.020 s)" {
+		t.Errorf("BoundText() = %q", s)
+	}
+	short := marks(10, missing, missing, missing, 10.5)
+	short.RestoredBound = Bound{Before: 2 * time.Second}
+	if got, _ := ComputeMTTR(short, time.Minute); got.Minus != got.Total {
+		t.Errorf("bound −%s below zero for MTTR %s", got.Minus, got.Total)
 	}
 }
 
@@ -72,7 +94,7 @@ func TestComputeMTTRPhasesSumToTotal(t *testing.T) {
 		r := func() float64 { return float64(rng.IntN(30000)) / 1000 }
 		onset := r()
 		m := marks(onset, r(), r(), r(), onset+r())
-		got, err := ComputeMTTR(m, every, time.Minute)
+		got, err := ComputeMTTR(m, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +122,7 @@ func TestComputeMTTRMissingEnds(t *testing.T) {
 		{"restored before onset", marks(10, 11, 13, 16, 9), []string{"restored", "precedes onset"}},
 	}
 	for _, tt := range tests {
-		got, err := ComputeMTTR(tt.m, every, time.Minute)
+		got, err := ComputeMTTR(tt.m, time.Minute)
 		if err == nil {
 			t.Errorf("%s: ComputeMTTR = %+v, want an error", tt.name, got)
 			continue
@@ -117,16 +139,15 @@ func TestAnalyzeThenComputeMTTR(t *testing.T) {
 	ss := stream(30*time.Second, during(sec(5), sec(8)))
 	a := Analyze(ss, drillSLO, at(sec(5)), every)
 	m := Marks{T0: base, Onset: at(sec(5)), Detected: a.Detected, Decided: at(sec(6)), Actuated: at(sec(7.5)), Restored: a.Restored}
-	got, err := ComputeMTTR(m, every, 5*time.Second)
+	got, err := ComputeMTTR(m, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := reports.MTTR{
-		Total:      reports.Duration(sec(3.9)),
-		Phases:     phases(0.05, 0.95, 1.5, 1.4),
-		ErrorBound: reports.Duration(every),
-		Budget:     reports.Duration(5 * time.Second),
-		Longest:    "actuate",
+		Total:   reports.Duration(sec(3.9)),
+		Phases:  phases(0.05, 0.95, 1.5, 1.4),
+		Budget:  reports.Duration(5 * time.Second),
+		Longest: "actuate",
 	}
 	if got != want {
 		t.Errorf("ComputeMTTR =\n %+v\nwant\n %+v", got, want)

@@ -249,6 +249,21 @@ func (o *Observer) Samples() []Sample {
 	return slices.Clone(o.samples)
 }
 
+// settleSlack is added to Timeout before a request counts as finished: the
+// timed-out result still has to reach the collector.
+const settleSlack = 100 * time.Millisecond
+
+// Settled returns a copy of the samples whose requests have all finished as
+// of now, sorted by At: those that started at least Timeout ago. A sample is
+// recorded when its request ends, stamped with its start, so the newest
+// Timeout of samples may still be missing slow and hanging requests; a
+// judgement made on them could call a window healthy that is not.
+func (o *Observer) Settled(now time.Time) []Sample {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.samples[:o.firstAtOrAfter(now.Add(-o.cfg.Timeout-settleSlack))])
+}
+
 // Since returns a copy of the samples recorded so far with At at or after
 // t, sorted by At.
 func (o *Observer) Since(t time.Time) []Sample {

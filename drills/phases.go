@@ -137,7 +137,7 @@ func (d *Drill) confirmCanaryErrors(ctx context.Context) error {
 	return wait.PollUntilContextCancel(ctx, pollEvery, true, func(context.Context) (bool, error) {
 		for _, s := range d.observer.Since(start) {
 			if s.Version == canary && s.Failed() {
-				d.record(EventOnset, s.At, fmt.Sprintf("canary %s answered status %d to a user request", canary, s.Status))
+				d.mark(EventOnset, s.At, sampledBound(d.observer.Interval()), fmt.Sprintf("canary %s answered status %d to a user request", canary, s.Status))
 				return true, nil
 			}
 		}
@@ -147,14 +147,25 @@ func (d *Drill) confirmCanaryErrors(ctx context.Context) error {
 
 func (d *Drill) confirmCrash(ctx context.Context) error {
 	var detail string
-	at, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, d.machinery.Placement().Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
+	var crashed time.Time
+	seen, err := kube.WaitPods(ctx, d.cluster.Client, d.Namespace, d.machinery.Placement().Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
 		detail = kube.FirstCrash(pods)
+		crashed = kube.CrashedAt(pods)
 		return detail != "", nil
 	})
 	if err != nil {
 		return err
 	}
-	d.record(EventOnset, at, "canary "+detail)
+	// The kubelet's finishedAt is truncated to the second: the crash is in
+	// [finishedAt, finishedAt+1s), and never after the watch saw it. A pod
+	// that cannot start has no finishedAt; the watch instant is then all we
+	// know, and the crash came after the canary started.
+	if crashed.IsZero() || crashed.After(seen) {
+		started, _ := d.event(EventCanaryStarted)
+		d.mark(EventOnset, seen, Bound{Before: seen.Sub(started), How: "when the watch saw the canary unable to start"}, "canary "+detail)
+		return nil
+	}
+	d.mark(EventOnset, crashed, Bound{After: min(time.Second, seen.Sub(crashed)), How: howCrash}, "canary "+detail)
 	return nil
 }
 

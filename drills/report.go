@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill-dev/firedrill/reports"
-	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Report builds the drill's report. failure is the reason the drill failed
@@ -44,42 +42,25 @@ func (d *Drill) Report(failure string) *reports.Report {
 		Series:             Series(d.observer.Samples(), d.t0, SeriesBucket),
 		ServedVersionAfter: res.ServedAfter,
 		Faults:             d.faultRecords(),
+		Repeat:             d.opts.Repeat,
+	}
+	if res.Calibration != nil {
+		r.Calibration = res.Calibration.Rows
 	}
 	r.Verdict, r.Reason = d.verdict(res, failure)
 	return r
 }
 
+// verdict is the drill's one verdict: skipped, the failure its caller saw,
+// or what the result was judged (Judge) once it was complete.
 func (d *Drill) verdict(res Result, failure string) (string, string) {
 	if skip := d.SkipReason(); skip != "" {
 		return reports.VerdictSkipped, skip
 	}
-	switch {
-	case failure != "":
+	if failure != "" {
 		return reports.VerdictFail, failure
-	case res.Calibration != nil && res.Calibration.Within():
-		return reports.VerdictPass, "calibration " + res.Calibration.String()
-	case res.Calibration != nil:
-		return reports.VerdictFail, "calibration off: " + res.Calibration.String()
-	case res.MTTR == nil && res.MTTRErr != "":
-		return reports.VerdictFail, res.MTTRErr
-	case res.MTTR == nil:
-		return reports.VerdictFail, "the drill did not reach restored"
-	case time.Duration(res.MTTR.Total) > d.Scenario.Budget:
-		return reports.VerdictFail, mttrOverBudget(*res.MTTR)
-	case d.Scenario.Expect == ExpectSteady && res.RolledBack != "":
-		return reports.VerdictFail, "steady drill, but " + res.RolledBack
-	case d.Scenario.Expect != ExpectSteady && res.ServedAfter != d.Scenario.Stable.Name:
-		return reports.VerdictFail, fmt.Sprintf("after restore users were served %q, want %q", res.ServedAfter, d.Scenario.Stable.Name)
-	case d.Scenario.Expect != ExpectSteady && !servesOnly(res.Serving, d.Scenario.Stable.Name):
-		return reports.VerdictFail, fmt.Sprintf("after restore %s says it serves %v (%s), want only %s", d.machinery.Name(), res.Serving.Versions, res.Serving.Detail, d.Scenario.Stable.Name)
 	}
-	return reports.VerdictPass, fmt.Sprintf("restored in %s (budget %s), detected by %s",
-		time.Duration(res.MTTR.Total).Round(time.Millisecond), d.Scenario.Budget, res.DetectedBy)
-}
-
-// servesOnly reports whether the machinery serves exactly one version.
-func servesOnly(s rollback.Serving, version string) bool {
-	return len(s.Versions) == 1 && s.Versions[0] == version
+	return Judge(res, d.Scenario, d.machinery.Name())
 }
 
 // evidence is the machinery's own record, for the report.
@@ -92,27 +73,6 @@ func evidence(res Result) []reports.Evidence {
 		out = append(out, reports.Evidence{Name: "serving after restore", Value: res.Serving.Detail})
 	}
 	return out
-}
-
-// mttrOverBudget names the measured MTTR and the phase that took longest.
-func mttrOverBudget(m reports.MTTR) string {
-	if m.Longest == "" {
-		return fmt.Sprintf("MTTR %s ± %s exceeds budget %s", m.Total, m.ErrorBound, m.Budget)
-	}
-	return fmt.Sprintf("MTTR %s ± %s exceeds budget %s; longest phase: %s (%s)",
-		m.Total, m.ErrorBound, m.Budget, m.Longest, phaseDuration(m.Phases, m.Longest))
-}
-
-func phaseDuration(p reports.Phases, name string) reports.Duration {
-	switch name {
-	case "detect":
-		return p.Detect
-	case "decide":
-		return p.Decide
-	case "actuate":
-		return p.Actuate
-	}
-	return p.Recover
 }
 
 // faultRecords lists the injected faults, or the canary-borne fault.

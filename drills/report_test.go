@@ -13,7 +13,7 @@ import (
 // detect 1s, decide 1s, actuate 7s, recover 3s.
 func slowActuation(t *testing.T, budget time.Duration) *reports.MTTR {
 	t.Helper()
-	m, err := ComputeMTTR(marks(10, 11, 12, 19, 22), hz50, budget)
+	m, err := ComputeMTTR(withBounds(marks(10, 11, 12, 19, 22)), budget)
 	if err != nil {
 		t.Fatalf("ComputeMTTR: %v", err)
 	}
@@ -23,9 +23,16 @@ func slowActuation(t *testing.T, budget time.Duration) *reports.MTTR {
 	return &m
 }
 
+// withBounds gives marks the bounds of a 50 Hz observer: onset and
+// restored sampled, restored 20 ms after the last failure.
+func withBounds(m Marks) Marks {
+	m.OnsetBound, m.RestoredBound = sampledBound(hz50), Bound{Before: hz50}
+	return m
+}
+
 func TestVerdict(t *testing.T) {
-	calibration := func(measured time.Duration) *Calibration {
-		return &Calibration{Requested: 3 * time.Second, Measured: measured, Tolerance: 2 * hz50, Failed: 150}
+	calibration := func(within bool) *Calibration {
+		return &Calibration{RateHz: 50, Rows: []reports.CalibrationRow{{RateHz: 50, Within: within}}}
 	}
 	tests := []struct {
 		name    string
@@ -37,7 +44,7 @@ func TestVerdict(t *testing.T) {
 	}{
 		{"impossible budget", time.Second, func(t *testing.T, b time.Duration) Result {
 			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness}
-		}, "", reports.VerdictFail, []string{"MTTR 12s", "± 20ms", "exceeds budget 1s", "longest phase: actuate (7s)"}},
+		}, "", reports.VerdictFail, []string{"MTTR 12s", "± 0.020 s", "exceeds budget 1s", "longest phase: actuate (7s)"}},
 		{"within budget", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
 			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", DetectedBy: rollback.DetectedByHarness, Serving: servingOnly("v1")}
 		}, "", reports.VerdictPass, []string{"restored in 12s", "budget 30s", "detected by harness SLO monitor"}},
@@ -61,16 +68,19 @@ func TestVerdict(t *testing.T) {
 		}, "", reports.VerdictFail, []string{"service was never restored"}},
 		{"no MTTR at all", 30 * time.Second, func(*testing.T, time.Duration) Result { return Result{} },
 			"", reports.VerdictFail, []string{"did not reach restored"}},
-		{"calibration within tolerance", 0, func(*testing.T, time.Duration) Result {
-			return Result{Calibration: calibration(3 * time.Second)}
-		}, "", reports.VerdictPass, []string{"calibration requested 3s, measured 3s"}},
+		{"calibration within its bounds", 0, func(*testing.T, time.Duration) Result {
+			return Result{Calibration: calibration(true)}
+		}, "", reports.VerdictPass, []string{"1 outages at 50 Hz, every one measured within its stated bound"}},
 		{"calibration off", 0, func(*testing.T, time.Duration) Result {
-			return Result{Calibration: calibration(3200 * time.Millisecond)}
-		}, "", reports.VerdictFail, []string{"calibration off", "measured 3.2s"}},
+			return Result{Calibration: calibration(false)}
+		}, "", reports.VerdictFail, []string{"calibration off", "1 of 1 outages"}},
+		{"error budget over the scenario's limit", 30 * time.Second, func(t *testing.T, b time.Duration) Result {
+			return Result{MTTR: slowActuation(t, b), ServedAfter: "v1", Serving: servingOnly("v1"), ErrorBudget: reports.ErrorBudget{Failed: 30, Total: 100, Fraction: 0.3}}
+		}, "", reports.VerdictFail, []string{"error budget exceeded", "30 of 100", "limit 20.0%"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Drill{Scenario: Scenario{Name: "bad-canary", Stable: rollback.Version{Name: "v1", Replicas: 1}, Budget: tt.budget},
+			d := &Drill{Scenario: Scenario{Name: "bad-canary", Stable: rollback.Version{Name: "v1", Replicas: 1}, Budget: tt.budget, MaxErrorBudget: 0.2},
 				machinery: &toyMachinery{}}
 			verdict, reason := d.verdict(tt.res(t, tt.budget), tt.failure)
 			if verdict != tt.verdict {
@@ -100,13 +110,13 @@ func TestMTTROverBudgetNamesLongestPhase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := ComputeMTTR(tt.marks, hz50, time.Second)
+			m, err := ComputeMTTR(withBounds(tt.marks), time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := mttrOverBudget(m)
-			if !strings.Contains(got, "MTTR 12s ± 20ms exceeds budget 1s") || !strings.Contains(got, tt.want) {
-				t.Errorf("mttrOverBudget() = %q, want the 12s MTTR, the 1s budget and %q", got, tt.want)
+			got := checkBudget(Result{MTTR: &m}, time.Second)
+			if !strings.Contains(got, "MTTR exceeds budget 1s: measured MTTR 12s ± 0.020 s") || !strings.Contains(got, tt.want) {
+				t.Errorf("checkBudget() = %q, want the 12s MTTR, the 1s budget and %q", got, tt.want)
 			}
 		})
 	}

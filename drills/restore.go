@@ -25,8 +25,9 @@ type Result struct {
 	// ErrorBudget counts failed requests between onset and restored.
 	ErrorBudget reports.ErrorBudget
 	// ServedAfter is the version that answered users after restored, or a
-	// breakdown when more than one did.
+	// breakdown when more than one did; ServedBy lists those versions.
 	ServedAfter string
+	ServedBy    []string
 	// Calibration is set by calibration drills.
 	Calibration *Calibration
 	// Breached says whether the SLO was breached at all after onset.
@@ -39,52 +40,76 @@ type Result struct {
 	// RolledBack, for a steady drill, says how the machinery rolled back
 	// although it should not have; "" when it kept the canary.
 	RolledBack string
+	// Verdict and Why are the drill's verdict on this result (Judge), set
+	// once the result is complete.
+	Verdict, Why string
 }
 
 // ConfirmRestored keeps observing until service is restored: the SLO holds
 // continuously for the stability window. Service counts as restored only
 // once the rollback has actuated: a bad canary that is still deployed is not
 // a restored service, even while the SLO happens to hold.
+//
+// While traffic runs, restored is judged only on settled samples (requests
+// that have all finished); once the observer has drained, it is judged again
+// on the whole stream, and that is the instant recorded.
 func (d *Drill) ConfirmRestored(ctx context.Context) error {
 	onset, okOnset := d.event(EventOnset)
-	actuated, okActuated := d.event(EventActuated)
+	from, okFrom := d.event(EventActuated)
 	if d.Scenario.Expect == ExpectSteady {
 		// No rollback: service must come back on its own, measured from onset.
-		actuated, okActuated = onset, okOnset
+		from, okFrom = onset, okOnset
 	}
-	if !okOnset || !okActuated {
+	if !okOnset || !okFrom {
 		return errors.New("confirm restored: onset and actuation must be recorded first")
 	}
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
-	var restored time.Time
 	err := phase(ctx, "confirm restored", d.opts.Timeouts.Restore, func(ctx context.Context) error {
 		return wait.PollUntilContextCancel(ctx, pollEvery*5, true, func(context.Context) (bool, error) {
-			restored = restoredAfter(d.observer.Samples(), slo, actuated, interval)
-			return !restored.IsZero(), nil
+			return !restoredAfter(d.observer.Settled(time.Now()), slo, from, interval).IsZero(), nil
 		})
 	})
 	samples := d.observer.Stop()
 	if err != nil {
 		return fmt.Errorf("%w: the SLO never held for %s after the rollback", err, slo.stability())
 	}
-	a := Analyze(samples, slo, onset, interval)
-	detected := a.Detected
-	if detected.IsZero() {
-		if decided, ok := d.event(EventDecided); ok {
-			d.record(EventDetected, decided, "no SLO breach seen by users; detected by the machinery")
-		}
-	} else {
-		d.record(EventDetected, detected, "first SLO breach")
+	e, err := estimateOutage(samples, slo, d.injected(), from, interval)
+	if err != nil {
+		return fmt.Errorf("confirm restored on the drained stream: %w", err)
 	}
-	d.record(EventRestored, restored, fmt.Sprintf("SLO held for %s", slo.stability()))
-	d.finishResult(samples, interval, a.Breached)
+	d.recordEstimate(e, interval)
+	d.finishResult(samples, e)
 	return d.readMachinery(ctx)
+}
+
+// injected is when the fault was injected: breaches and the error budget
+// count from it. A fault the canary carries is injected with the canary.
+func (d *Drill) injected() time.Time {
+	if at, ok := d.event(EventInjected); ok {
+		return at
+	}
+	at, _ := d.event(EventCanaryStarted)
+	return at
+}
+
+// recordEstimate puts the estimator's marks on the timeline.
+func (d *Drill) recordEstimate(e estimate, interval time.Duration) {
+	if !e.firstBad.IsZero() {
+		d.mark(EventFirstFailure, e.firstBad, sampledBound(interval), "first bad user request after injection")
+	}
+	if e.analysis.Breached {
+		d.mark(EventDetected, e.analysis.Detected, sampledBound(interval), "first SLO breach")
+	}
+	if !e.lastBad.IsZero() {
+		d.mark(EventLastFailure, e.lastBad, Bound{How: howExact}, "last bad user request before restored")
+	}
+	d.mark(EventRestored, e.restored, e.restoredBound, fmt.Sprintf("SLO held for %s", d.Scenario.SLO.stability()))
 }
 
 // readMachinery asks the machinery what it serves now and, for a steady
 // drill, whether it rolled back anyway.
 func (d *Drill) readMachinery(ctx context.Context) error {
-	if d.Scenario.Calibrate > 0 {
+	if len(d.Scenario.Calibrate) > 0 {
 		return nil
 	}
 	serving, err := d.machinery.Serving(ctx)
@@ -98,6 +123,7 @@ func (d *Drill) readMachinery(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.result.Serving, d.result.RolledBack = serving, rolledBack
+	d.result.Verdict, d.result.Why = Judge(*d.result, d.Scenario, d.machinery.Name())
 	return nil
 }
 
@@ -137,32 +163,46 @@ func restoredAfter(samples []Sample, slo SLO, actuated time.Time, interval time.
 	return a.Restored
 }
 
-func (d *Drill) finishResult(samples []Sample, interval time.Duration, breached bool) {
+func (d *Drill) finishResult(samples []Sample, e estimate) {
 	m := d.marks()
 	res := d.resultCopy()
-	res.Marks, res.Breached = m, breached
+	res.Marks, res.Breached = m, e.analysis.Breached
 	if d.Scenario.Expect == ExpectSteady && !m.Detected.IsZero() {
 		// No machinery acts in a steady drill: from detection on, the time
 		// is all self-recovery, not decide or actuate.
 		m.Decided, m.Actuated = m.Detected, m.Detected
 	}
-	mttr, err := ComputeMTTR(m, interval, d.Scenario.Budget)
+	mttr, err := ComputeMTTR(m, d.Scenario.Budget)
 	if err != nil {
 		res.MTTRErr = err.Error()
 	} else {
+		mttr.OnsetFrom = d.onsetFrom()
+		mttr.NotSeenByUsers = !e.analysis.Breached
 		res.MTTR = &mttr
 	}
-	// With no breach, restored is onset itself; the budget then covers the
-	// stability window in which the SLO was shown to hold.
+	// Breaches and the budget count from injection. With no breach,
+	// restored is onset itself; the budget then covers the stability window
+	// in which the SLO was shown to hold.
 	end := m.Restored
-	if !breached {
+	if !e.analysis.Breached {
 		end = m.Restored.Add(d.Scenario.SLO.stability())
 	}
-	res.ErrorBudget = BudgetConsumed(samples, m.Onset, end)
-	res.ServedAfter = servedVersions(samples, m.Restored)
+	res.ErrorBudget = BudgetConsumed(samples, d.injected(), end)
+	res.ServedAfter, res.ServedBy = servedVersions(samples, m.Restored)
 	d.mu.Lock()
 	d.result = &res
 	d.mu.Unlock()
+}
+
+// onsetFrom says which instant MTTR starts at, for the report.
+func (d *Drill) onsetFrom() string {
+	if _, ok := d.event(EventInjected); ok {
+		return "fault injection, confirmed through the API"
+	}
+	if d.Scenario.Fault.Onset == OnsetCanaryCrashes {
+		return "the canary's first crash"
+	}
+	return "the first failed request the canary answered"
 }
 
 func (d *Drill) marks() Marks {
@@ -173,6 +213,7 @@ func (d *Drill) marks() Marks {
 	m.Decided, _ = d.event(EventDecided)
 	m.Actuated, _ = d.event(EventActuated)
 	m.Restored, _ = d.event(EventRestored)
+	m.OnsetBound, m.RestoredBound = d.bound(EventOnset), d.bound(EventRestored)
 	return m
 }
 
@@ -197,8 +238,8 @@ func (d *Drill) Result() *Result {
 }
 
 // servedVersions names the version that answered successful requests from
-// `from` on, or a breakdown such as "v1 97.0%, v2 3.0%".
-func servedVersions(samples []Sample, from time.Time) string {
+// `from` on, or a breakdown such as "v1 97.0%, v2 3.0%", and lists them.
+func servedVersions(samples []Sample, from time.Time) (string, []string) {
 	counts := map[string]int{}
 	var order []string
 	total := 0
@@ -213,7 +254,7 @@ func servedVersions(samples []Sample, from time.Time) string {
 		total++
 	}
 	if len(order) == 1 {
-		return order[0]
+		return order[0], order
 	}
 	out := ""
 	for i, v := range order {
@@ -222,5 +263,5 @@ func servedVersions(samples []Sample, from time.Time) string {
 		}
 		out += fmt.Sprintf("%s %.1f%%", v, 100*float64(counts[v])/float64(total))
 	}
-	return out
+	return out, order
 }

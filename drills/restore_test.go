@@ -82,7 +82,7 @@ func TestServedVersions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := servedVersions(tt.samples, from); got != tt.want {
+			if got, _ := servedVersions(tt.samples, from); got != tt.want {
 				t.Errorf("servedVersions() = %q, want %q", got, tt.want)
 			}
 		})

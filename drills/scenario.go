@@ -2,7 +2,9 @@ package drills
 
 import (
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +41,8 @@ type Scenario struct {
 	// Rate is the observer's request rate in Hz (default 50).
 	Rate int
 	// Calibrate, when set, makes this a calibration drill: no canary, and
-	// the app fails every request for exactly this long.
-	Calibrate time.Duration
+	// the app fails requests for each outage in turn (DefaultOutages).
+	Calibrate []Outage
 	// Faults are injected during the canary; the first confirmed onset is
 	// the drill's onset. faults.Kinds lists the kinds.
 	Faults []faults.Spec
@@ -49,6 +51,9 @@ type Scenario struct {
 	Expect Expect
 	// HoldSLO, for a steady drill, requires the SLO never to break.
 	HoldSLO bool
+	// MaxErrorBudget, when set, fails the drill if more than this share of
+	// user requests failed between injection and restored.
+	MaxErrorBudget float64
 }
 
 // Expect says what a drill expects of the machinery.
@@ -62,6 +67,9 @@ const (
 	// breached) within the budget without a rollback.
 	ExpectSteady Expect = "steady"
 )
+
+// expectations are the Expect values a scenario may name.
+var expectations = []Expect{ExpectRollback, ExpectSteady}
 
 // Onset says how a fault's onset is confirmed on the data plane or the API.
 type Onset string
@@ -94,15 +102,17 @@ func (s Scenario) Validate() error {
 	if !dnsLabel.MatchString(s.Name) || len(s.Name) > 40 {
 		return fmt.Errorf("scenario name %q: want a lowercase DNS label of at most 40 characters", s.Name)
 	}
-	if s.Calibrate > 0 {
+	if len(s.Calibrate) > 0 {
 		return s.checkCalibration()
 	}
 	for _, err := range []error{
 		s.checkVersions(),
+		s.checkExpect(),
 		s.checkMachinery(),
 		s.checkFault(),
-		wrap(s.Name, "slo", s.SLO.Validate()),
+		s.checkSLO(),
 		s.checkBudget(),
+		s.checkStartShare(),
 	} {
 		if err != nil {
 			return err
@@ -176,16 +186,82 @@ func (s Scenario) checkFault() error {
 	return nil
 }
 
+func (s Scenario) checkExpect() error {
+	if !slices.Contains(expectations, s.Expect) {
+		return fmt.Errorf("scenario %s: expect %q: want %q (rollback) or %q", s.Name, s.Expect, ExpectRollback, ExpectSteady)
+	}
+	if s.HoldSLO && s.Expect != ExpectSteady {
+		return fmt.Errorf("scenario %s: holdSLO: only a steady drill can hold the SLO through its fault", s.Name)
+	}
+	if math.IsNaN(s.MaxErrorBudget) || s.MaxErrorBudget < 0 || s.MaxErrorBudget >= 1 {
+		return fmt.Errorf("scenario %s: maxErrorBudget %v: want a share in [0, 1), 0 for no limit", s.Name, s.MaxErrorBudget)
+	}
+	return nil
+}
+
+// checkSLO refuses an SLO that is malformed or that cannot fail, and a
+// window too short to judge at the observer's rate.
+func (s Scenario) checkSLO() error {
+	if err := s.SLO.Validate(); err != nil {
+		return wrap(s.Name, "slo", err)
+	}
+	if s.SLO.MaxErrorRatio >= 1 && s.SLO.MaxP99 == 0 {
+		return fmt.Errorf("scenario %s: slo.maxErrorRatio %v with no latency bound can never fail: no outage would be seen", s.Name, s.SLO.MaxErrorRatio)
+	}
+	return s.checkWindow(s.SLO.Window)
+}
+
+// checkWindow refuses a window that holds fewer than MinWindowSamples
+// requests at the observer's rate.
+func (s Scenario) checkWindow(window time.Duration) error {
+	if err := s.checkRate(); err != nil {
+		return err
+	}
+	if n := int(window.Seconds() * float64(s.rate())); n < MinWindowSamples {
+		return fmt.Errorf("scenario %s: slo.window %s holds %d requests at %d Hz: want at least %d", s.Name, window, n, s.rate(), MinWindowSamples)
+	}
+	return nil
+}
+
 func (s Scenario) checkBudget() error {
 	if s.Budget <= 0 {
 		return fmt.Errorf("scenario %s: MTTR budget %s must be positive", s.Name, s.Budget)
 	}
-	return s.checkRate()
+	return nil
+}
+
+// MinRate is the slowest observer rate a drill accepts: at 20 Hz an instant
+// is known to within 50 ms. MinWindowSamples is the fewest requests an SLO
+// window must hold for its ratio to mean anything.
+const (
+	MinRate          = 20
+	MinWindowSamples = 20
+)
+
+// rate is the observer rate with its default.
+func (s Scenario) rate() int {
+	if s.Rate == 0 {
+		return DefaultObserverRate
+	}
+	return s.Rate
 }
 
 func (s Scenario) checkRate() error {
-	if s.Rate < 0 || s.Rate > 2000 {
-		return fmt.Errorf("scenario %s: observer rate %d Hz: want 1..2000 (0 for the default 50)", s.Name, s.Rate)
+	if s.Rate != 0 && (s.Rate < MinRate || s.Rate > MaxObserverRate) {
+		return fmt.Errorf("scenario %s: rate %d Hz: want %d..%d (0 for the default %d)", s.Name, s.Rate, MinRate, MaxObserverRate, DefaultObserverRate)
+	}
+	return nil
+}
+
+// checkStartShare refuses a fault that waits for a canary share the
+// machinery never gives the canary.
+func (s Scenario) checkStartShare() error {
+	m, _ := s.machinery()
+	share := m.CanaryShare(s.plan())
+	for i, f := range s.Faults {
+		if f.Start.When == faults.StartOnCanaryTraffic && float64(f.Start.Percent)/100 > share {
+			return fmt.Errorf("scenario %s: faults[%d].start.percent %d: %s gives the canary at most %.0f%% of traffic", s.Name, i, f.Start.Percent, m.Name, 100*share)
+		}
 	}
 	return nil
 }
@@ -215,10 +291,13 @@ func (s Scenario) checkCalibration() error {
 	switch {
 	case s.Stable.Name == "" || s.Stable.Replicas < 1:
 		return fmt.Errorf("scenario %s: calibration needs a named stable version with at least 1 replica", s.Name)
-	case s.Calibrate > 10*time.Minute:
-		return fmt.Errorf("scenario %s: calibration outage %s is over 10m", s.Name, s.Calibrate)
 	}
-	return s.checkRate()
+	for i, o := range s.Calibrate {
+		if o.Length <= 0 || o.Length > 10*time.Minute || !(o.Ratio > 0 && o.Ratio <= 1) {
+			return fmt.Errorf("scenario %s: calibrate[%d] %s: want a length in (0, 10m] and a ratio in (0, 1]", s.Name, i, o)
+		}
+	}
+	return s.checkSLO()
 }
 
 // faultKinds names the scenario's faults for logs and reports.

@@ -33,9 +33,10 @@ func faultScenario() Scenario {
 	return s
 }
 
-// calibrationScenario needs only a stable version and the outage length.
+// calibrationScenario needs only a stable version, an SLO and its outages.
 func calibrationScenario() Scenario {
-	return Scenario{Name: "calibrate", Stable: rollback.Version{Name: "v1", Replicas: 1}, Calibrate: 3 * time.Second}
+	return Scenario{Name: "calibrate", Stable: rollback.Version{Name: "v1", Replicas: 1},
+		SLO: SLO{MaxErrorRatio: 0.05, Window: 2 * time.Second}, Calibrate: DefaultOutages}
 }
 
 func TestScenarioValidate(t *testing.T) {
@@ -102,12 +103,30 @@ func TestScenarioValidate(t *testing.T) {
 		{"negative budget", validScenario, func(s *Scenario) { s.Budget = -time.Second }, []string{"MTTR budget", "-1s"}},
 		{"negative rate", validScenario, func(s *Scenario) { s.Rate = -1 }, []string{"bad-canary", "rate", "-1"}},
 		{"rate too high", validScenario, func(s *Scenario) { s.Rate = 2001 }, []string{"rate", "2001"}},
+		{"rate under 20 Hz", validScenario, func(s *Scenario) { s.Rate = 10 }, []string{"bad-canary", "rate 10 Hz", "want 20..2000"}},
+		{"valid at the lowest rate", validScenario, func(s *Scenario) { s.Rate, s.SLO.Window = 20, time.Second }, nil},
 
-		{"calibration needs no canary, fault, SLO or budget", calibrationScenario, func(*Scenario) {}, nil},
-		{"calibration of 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = 10 * time.Minute }, nil},
+		{"an SLO that cannot fail", validScenario, func(s *Scenario) { s.SLO.MaxErrorRatio = 1 },
+			[]string{"bad-canary", "slo.maxErrorRatio 1", "can never fail"}},
+		{"an SLO that fails on latency only", validScenario, func(s *Scenario) { s.SLO.MaxErrorRatio, s.SLO.MaxP99 = 1, 200*time.Millisecond }, nil},
+		{"a window of fewer than 20 requests", validScenario, func(s *Scenario) { s.SLO.Window = 300 * time.Millisecond },
+			[]string{"bad-canary", "slo.window 300ms", "15 requests at 50 Hz", "at least 20"}},
+		{"the same window at a higher rate", validScenario, func(s *Scenario) { s.SLO.Window, s.Rate = 300*time.Millisecond, 100 }, nil},
+		{"unknown expect", validScenario, func(s *Scenario) { s.Expect = "miracle" }, []string{"bad-canary", `expect "miracle"`, "steady"}},
+		{"hold the SLO in a rollback drill", validScenario, func(s *Scenario) { s.HoldSLO = true }, []string{"bad-canary", "holdSLO", "steady"}},
+		{"an error-budget limit of 100 %", validScenario, func(s *Scenario) { s.MaxErrorBudget = 1 }, []string{"bad-canary", "maxErrorBudget 1"}},
+		{"an error-budget limit", validScenario, func(s *Scenario) { s.MaxErrorBudget = 0.2 }, nil},
+		{"a start share the canary never gets", faultScenario, func(s *Scenario) { s.Faults[0].Start.Percent = 30 },
+			[]string{"bad-canary", "faults[0].start.percent 30", rollback.CanaryHook, "at most 25%"}},
+		{"the canary's whole share", faultScenario, func(s *Scenario) { s.Faults[0].Start.Percent = 25 }, nil},
+
+		{"calibration needs no canary, fault or budget", calibrationScenario, func(*Scenario) {}, nil},
+		{"calibration of 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = []Outage{{10 * time.Minute, 1}} }, nil},
+		{"calibration with an SLO that cannot fail", calibrationScenario, func(s *Scenario) { s.SLO.MaxErrorRatio = 1 }, []string{"calibrate", "can never fail"}},
+		{"calibration with no failing share", calibrationScenario, func(s *Scenario) { s.Calibrate = []Outage{{time.Second, 0}} }, []string{"calibrate[0]", "ratio in (0, 1]"}},
 		{"calibration without a stable name", calibrationScenario, func(s *Scenario) { s.Stable.Name = "" }, []string{"calibrate", "calibration", "stable"}},
 		{"calibration without stable replicas", calibrationScenario, func(s *Scenario) { s.Stable.Replicas = 0 }, []string{"calibration", "replica"}},
-		{"calibration over 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = 11 * time.Minute }, []string{"calibration", "11m0s", "10m"}},
+		{"calibration over 10m", calibrationScenario, func(s *Scenario) { s.Calibrate = []Outage{{11 * time.Minute, 1}} }, []string{"calibrate[0]", "11m0s", "10m"}},
 		{"calibration still checks the name", calibrationScenario, func(s *Scenario) { s.Name = "Calibrate" }, []string{"name", `"Calibrate"`}},
 	}
 	for _, tt := range tests {

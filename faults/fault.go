@@ -49,12 +49,22 @@ type Fault interface {
 }
 
 // Bracket injects a fault and records its timings: when injection started,
-// when onset was confirmed, and the injection latency between them.
+// when onset was confirmed, and the injection latency between them. The
+// fault began inside [Injected, Confirmed]: not before the create call, and
+// no later than the confirmation (or than the instant a controller says it
+// applied the fault, through an AppliedBy() time.Time method).
 func Bracket(ctx context.Context, f Fault, target Target) (reports.FaultRecord, error) {
 	rec := reports.FaultRecord{Name: f.Name(), Kind: f.Name(), Backend: f.Backend(), Target: string(target), Injected: time.Now()}
 	confirmed, err := f.Inject(ctx)
 	if err != nil {
 		return rec, fmt.Errorf("inject %s (%s): %w", f.Name(), f.Backend(), err)
+	}
+	// A controller that records when it applied the fault narrows the
+	// bracket: the fault had begun by then.
+	if a, ok := f.(interface{ AppliedBy() time.Time }); ok {
+		if by := a.AppliedBy(); !by.IsZero() && by.Before(confirmed) && !by.Before(rec.Injected) {
+			confirmed = by
+		}
 	}
 	rec.Confirmed = confirmed
 	rec.InjectionLatency = reports.Duration(confirmed.Sub(rec.Injected))

@@ -104,6 +104,22 @@ func NewBaseline(rs []*Report) *Baseline {
 	return b
 }
 
+// NewBaselineBy is NewBaseline with repeats: each scenario's baseline is the
+// MTTR of its drill at stat (p50, p90, max), when that drill passed.
+func NewBaselineBy(rs []*Report, stat Stat) *Baseline {
+	if stat == StatLatest || stat == "" {
+		return NewBaseline(rs)
+	}
+	b := &Baseline{Schema: BaselineSchemaVersion, Scenarios: map[string]BaselineEntry{}}
+	picked, _ := pick(rs, stat)
+	for s, r := range picked {
+		if r.Verdict == VerdictPass && r.MTTR != nil {
+			b.Scenarios[s] = BaselineEntry{MTTR: r.MTTR.Total, DrillID: r.DrillID, Recorded: r.Finished}
+		}
+	}
+	return b
+}
+
 // Regression is a scenario whose MTTR exceeded its Limit, the baseline
 // widened by the tolerance and slack.
 type Regression struct {
@@ -148,12 +164,19 @@ type scenarioMTTR struct {
 // baseline*(1-tolerance)-slack, and is unchanged in between. A nil b is an
 // empty baseline.
 func Compare(b *Baseline, rs []*Report, tolerance float64, slack time.Duration) Comparison {
+	return CompareBy(b, rs, StatLatest, tolerance, slack)
+}
+
+// CompareBy is Compare with the drill that stands for each scenario chosen
+// by stat: with repeats, the gate can hold a scenario's p50 or p90 MTTR to
+// the baseline rather than its latest run.
+func CompareBy(b *Baseline, rs []*Report, stat Stat, tolerance float64, slack time.Duration) Comparison {
 	c := Comparison{measured: map[string]scenarioMTTR{}}
 	var base map[string]BaselineEntry
 	if b != nil {
 		base = b.Scenarios
 	}
-	latest, skipped := latestDrills(rs)
+	latest, skipped := pick(rs, stat)
 	for _, s := range skipped {
 		if _, ok := latest[s]; !ok {
 			c.Skipped = append(c.Skipped, s)

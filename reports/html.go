@@ -14,25 +14,26 @@ import (
 // htmlPage is the view WriteHTML renders: every value formatted up front so
 // that the template only lays out strings.
 type htmlPage struct {
-	R         *Report
-	Verdict   string
-	Started   string
-	Finished  string
-	Labels    string
-	Chart     template.HTML
-	Summary   []htmlRow
-	Timeline  []htmlEvent
-	Faults    []htmlFault
-	Evidence  []htmlRow
-	Latency   []htmlLatency
-	Artifacts []string
+	R           *Report
+	Verdict     string
+	Started     string
+	Finished    string
+	Labels      string
+	Chart       template.HTML
+	Summary     []htmlRow
+	Timeline    []htmlEvent
+	Calibration []CalibrationRow
+	Faults      []htmlFault
+	Evidence    []htmlRow
+	Latency     []htmlLatency
+	Artifacts   []string
 }
 
 // htmlRow is one line of the summary table.
 type htmlRow struct{ Key, Value string }
 
 // htmlEvent is one line of the timeline table.
-type htmlEvent struct{ Name, Offset, Detail string }
+type htmlEvent struct{ Name, Offset, Bound, Detail string }
 
 // htmlFault is one line of the faults table, instants as offsets from the
 // drill start so that they read against the timeline.
@@ -86,8 +87,9 @@ func newHTMLPage(r *Report) (*htmlPage, error) {
 		Summary:   htmlSummary(r),
 		Artifacts: r.Artifacts,
 	}
+	p.Calibration = r.Calibration
 	for _, e := range r.Timeline {
-		p.Timeline = append(p.Timeline, htmlEvent{Name: e.Name, Offset: htmlSeconds(e.Offset), Detail: e.Detail})
+		p.Timeline = append(p.Timeline, htmlEvent{Name: e.Name, Offset: htmlSeconds(e.Offset), Bound: htmlBound(e.Bound), Detail: e.Detail})
 	}
 	for _, f := range r.Faults {
 		p.Faults = append(p.Faults, htmlFaultRow(r.Started, f))
@@ -123,12 +125,17 @@ func htmlVerdict(v string) string {
 func htmlSummary(r *Report) []htmlRow {
 	rows := []htmlRow{{"MTTR", htmlMTTR(r)}}
 	if m := r.MTTR; m != nil {
+		detect := htmlSeconds(m.Phases.Detect)
+		if m.NotSeenByUsers {
+			detect = NotSeenByUsers
+		}
 		rows = append(rows, htmlRow{"Phases", fmt.Sprintf("detect %s · decide %s · actuate %s · recover %s (longest: %s)",
-			htmlSeconds(m.Phases.Detect), htmlSeconds(m.Phases.Decide), htmlSeconds(m.Phases.Actuate), htmlSeconds(m.Phases.Recover), htmlOr(m.Longest))})
+			detect, htmlSeconds(m.Phases.Decide), htmlSeconds(m.Phases.Actuate), htmlSeconds(m.Phases.Recover), htmlOr(m.Longest))},
+			htmlRow{"MTTR starts at", htmlOr(m.OnsetFrom)})
 	}
 	eb := r.ErrorBudget
 	rows = append(rows,
-		htmlRow{"Error budget consumed", fmt.Sprintf("%d of %d requests failed (%s) between onset and restored", eb.Failed, eb.Total, htmlPercent(eb.Fraction))},
+		htmlRow{"Error budget consumed", fmt.Sprintf("%d of %d requests failed (%s) between injection and restored", eb.Failed, eb.Total, htmlPercent(eb.Fraction))},
 		htmlRow{"Detected by", htmlOr(r.DetectedBy)},
 		htmlRow{"Versions", fmt.Sprintf("stable %s, canary %s", htmlOr(r.StableVersion), htmlOr(r.CanaryVersion))},
 		htmlRow{"Served version after", htmlOr(r.ServedVersionAfter)},
@@ -151,7 +158,7 @@ func htmlMTTR(r *Report) string {
 	if budget > 0 && m.Total > budget {
 		verdict = "over budget"
 	}
-	return fmt.Sprintf("%s ± %s vs budget %s: %s", htmlSeconds(m.Total), htmlSeconds(m.ErrorBound), htmlSeconds(budget), verdict)
+	return fmt.Sprintf("%s s %s vs budget %s: %s", fmtSeconds(m.Total, 3), m.BoundText(), htmlSeconds(budget), verdict)
 }
 
 // htmlCluster says where the drill ran.
@@ -212,6 +219,19 @@ func htmlOffset(started, t time.Time) string {
 		return "—"
 	}
 	return htmlSeconds(Duration(t.Sub(started)))
+}
+
+// htmlBound reads a mark's bound as "−0.020/+0.000 s (how)", or "" for a
+// mark that has none.
+func htmlBound(b *Bound) string {
+	if b == nil {
+		return ""
+	}
+	s := "−" + fmtSeconds(b.Before, 3) + "/+" + fmtSeconds(b.After, 3) + " s"
+	if b.How != "" {
+		s += " (" + b.How + ")"
+	}
+	return s
 }
 
 // htmlSeconds formats d as seconds with millisecond precision, the
@@ -293,9 +313,18 @@ code { font-size: 0.9em; }
 
 <h2>Timeline</h2>
 <table class="timeline">
-<tr><th>Event</th><th>Offset</th><th>Detail</th></tr>
-{{range .Timeline}}<tr><td>{{.Name}}</td><td class="num">{{.Offset}}</td><td>{{.Detail}}</td></tr>
+<tr><th>Event</th><th>Offset</th><th>Bound</th><th>Detail</th></tr>
+{{range .Timeline}}<tr><td>{{.Name}}</td><td class="num">{{.Offset}}</td><td>{{.Bound}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>
+<p class="meta">A mark's bound says where the true instant lies: from "before" earlier to "after" later, and how the mark was measured.</p>
+{{- if .Calibration}}
+
+<h2>Calibration</h2>
+<table class="timeline">
+<tr><th>Rate</th><th>Injected</th><th>Failing</th><th>Measured MTTR</th><th>Error</th><th>Stated bound</th><th>Within</th></tr>
+{{range .Calibration}}<tr><td class="num">{{.RateHz}} Hz</td><td class="num">{{.Injected}}</td><td class="num">{{.Ratio}}</td><td class="num">{{.Measured}}</td><td class="num">{{.Error}}</td><td class="num">−{{.Minus}}/+{{.Plus}}</td><td>{{if .Within}}yes{{else}}no {{.Err}}{{end}}</td></tr>
+{{end}}</table>
+{{- end}}
 
 <h2>Machinery evidence</h2>
 {{if .Evidence}}<table class="summary">

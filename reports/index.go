@@ -19,8 +19,15 @@ type indexRow struct {
 
 // indexPage is what indexTemplate renders.
 type indexPage struct {
-	Totals string
-	Rows   []indexRow
+	Totals        string
+	Rows          []indexRow
+	Distributions []distributionRow
+	Strip         template.HTML
+}
+
+// distributionRow is one scenario across its repeats.
+type distributionRow struct {
+	Scenario, Passed, P50, P90, Max, Flake string
 }
 
 // indexTemplate is a self-contained page: inline CSS, no scripts and no
@@ -70,6 +77,19 @@ a { color: #0969da; }
 </tbody>
 </table>
 {{- end}}
+{{- if .Distributions}}
+<h2>MTTR across repeats</h2>
+<p class="totals">One dot per run; red ticks mark p50 and p90.</p>
+{{.Strip}}
+<table>
+<thead><tr><th>Scenario</th><th>Passed</th><th>p50 MTTR</th><th>p90 MTTR</th><th>max MTTR</th><th>Flake rate</th></tr></thead>
+<tbody>
+{{- range .Distributions}}
+<tr><td>{{.Scenario}}</td><td class="num">{{.Passed}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.Max}}</td><td class="num">{{.Flake}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
 </body>
 </html>
 `))
@@ -86,6 +106,15 @@ func WriteIndex(w io.Writer, rs []*Report) error {
 	page := indexPage{Totals: totalsLine(rs)}
 	for _, r := range rs {
 		page.Rows = append(page.Rows, indexRowOf(r))
+	}
+	if ds := Distributions(rs); repeated(ds) {
+		page.Strip = stripPlot(ds)
+		for _, d := range ds {
+			page.Distributions = append(page.Distributions, distributionRow{
+				Scenario: d.Scenario, Passed: fmt.Sprintf("%d of %d", d.Passed, d.Runs),
+				P50: d.P50.String(), P90: d.P90.String(), Max: d.Max.String(), Flake: fmt.Sprintf("%.0f%%", 100*d.FlakeRate),
+			})
+		}
 	}
 	if err := indexTemplate.Execute(w, page); err != nil {
 		return fmt.Errorf("write index: %w", err)

@@ -27,6 +27,10 @@ var drillPhases = []struct{ name, event string }{
 	{"restore", "restored"},
 }
 
+// NotSeenByUsers is what reports say for detection when the SLO never
+// broke: there is no user-visible detection instant, and none is invented.
+const NotSeenByUsers = "not seen by users"
+
 // DrillPhases are the phase names of a drill in JUnit and Markdown, in order:
 // the one-It-per-phase shape of a drill spec, so CI shows where a drill
 // stopped rather than one opaque pass or fail.
@@ -68,6 +72,8 @@ func PhaseResults(r *Report) []PhaseResult {
 		switch {
 		case verdict == VerdictSkipped:
 			res.Status, res.Message = PhaseSkipped, r.Reason
+		case p.name == "detect" && !ok && failed == "" && r.MTTR != nil && r.MTTR.NotSeenByUsers:
+			res.Status, res.Message = PhaseSkipped, NotSeenByUsers+": the SLO never broke, so there is no detection time"
 		case failed != "":
 			res.Status, res.Message = PhaseSkipped, skipMessage(r, i, failed)
 		case passed:
@@ -254,7 +260,11 @@ func junitProperties(r *Report) []junitProperty {
 		add("mttr.decide", fmtSeconds(m.Phases.Decide, 3))
 		add("mttr.actuate", fmtSeconds(m.Phases.Actuate, 3))
 		add("mttr.recover", fmtSeconds(m.Phases.Recover, 3))
-		add("mttr.errorBound", fmtSeconds(m.ErrorBound, 3))
+		add("mttr.boundMinus", fmtSeconds(m.Minus, 3))
+		add("mttr.boundPlus", fmtSeconds(m.Plus, 3))
+		if m.NotSeenByUsers {
+			add("mttr.detected", NotSeenByUsers)
+		}
 	}
 	if r.Budget > 0 {
 		add("budget", fmtSeconds(r.Budget, 3))

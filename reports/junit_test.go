@@ -104,6 +104,25 @@ func TestPhaseResults(t *testing.T) {
 		status:   []string{P, P, S, P, P},
 		messages: []string{"", "", `no "detected" event in the timeline`, "", ""},
 	}, {
+		name: "not seen by users: detect is skipped, never invented",
+		report: func(t *testing.T) *Report {
+			r := withoutEvents(fixtureReport(t, "canary-bad-version.json"), "detected")
+			r.MTTR.NotSeenByUsers = true
+			return r
+		},
+		status:   []string{P, P, S, P, P},
+		messages: []string{"", "", "not seen by users: the SLO never broke, so there is no detection time", "", ""},
+	}, {
+		name: "not seen by users in a drill that failed later",
+		report: func(t *testing.T) *Report {
+			r := withoutEvents(fixtureReport(t, "canary-bad-version.json"), "detected", "actuated", "restored")
+			r.MTTR.NotSeenByUsers = true
+			r.Verdict, r.Reason = VerdictFail, "await rollback: not done"
+			return r
+		},
+		status:   []string{P, P, S, F, S},
+		messages: []string{"", "", "not seen by users: the SLO never broke, so there is no detection time", "await rollback: not done", "not reached: rollback failed"},
+	}, {
 		name:     "calibration",
 		report:   func(*testing.T) *Report { return calibrationReport(VerdictPass, "calibration requested 3s") },
 		status:   []string{P, P, S, S, S},
@@ -251,7 +270,7 @@ func TestJUnitProperties(t *testing.T) {
 	got := props(0, parseJUnit(t, []*Report{fixtureReport(t, "canary-bad-version.json")}))
 	want := map[string]string{
 		"mttr": "4.697", "mttr.detect": "0.519", "mttr.decide": "1.011", "mttr.actuate": "3.167",
-		"mttr.recover": "0.000", "mttr.errorBound": "0.020", "budget": "45.000",
+		"mttr.recover": "0.000", "mttr.boundMinus": "0.020", "mttr.boundPlus": "0.020", "budget": "45.000",
 		"errorBudget.failed": "20", "errorBudget.fraction": "0.0851", "detectedBy": "harness SLO monitor",
 		"verdict": "pass", "drillID": "13fda4", "namespace": "drill-canary-bad-version-13fda4",
 		"servedVersionAfter": "v1",

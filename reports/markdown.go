@@ -30,6 +30,7 @@ func WriteMarkdown(w io.Writer, rs []*Report) error {
 	if len(rs) > 0 {
 		writeMarkdownTable(bw, rs)
 		writeMarkdownReasons(bw, rs)
+		writeMarkdownDistributions(bw, rs)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write markdown: %w", err)

@@ -63,11 +63,13 @@ type Evidence struct {
 
 // Event is one timestamped entry of a drill's Timeline. Offset repeats At
 // relative to the drill start t0 so that readers need not do clock math.
+// Marks that MTTR is computed from carry their Bound.
 type Event struct {
 	Name   string    `json:"name"`
 	At     time.Time `json:"at"`
 	Offset Duration  `json:"offset"`
 	Detail string    `json:"detail,omitempty"`
+	Bound  *Bound    `json:"bound,omitempty"`
 }
 
 // Phases splits MTTR into where the time went: from onset to detection, to
@@ -79,15 +81,39 @@ type Phases struct {
 	Recover Duration `json:"recover"`
 }
 
-// MTTR is restored minus onset with its phase split, its error bound (one
-// observer interval, since neither end is observed more finely) and the
-// budget it was judged against.
+// MTTR is restored minus onset with its phase split, its error bound and
+// the budget it was judged against. The true MTTR is in [Total-Minus,
+// Total+Plus]: Minus and Plus combine the bounds of the onset and restored
+// marks (see the timeline's bounds). OnsetFrom says which instant MTTR
+// starts at: the fault's injection, or the first failed user request for a
+// fault the canary carries. NotSeenByUsers is set when the SLO never broke,
+// so there is no detection time: the detect phase is then not a measurement.
 type MTTR struct {
-	Total      Duration `json:"total"`
-	Phases     Phases   `json:"phases"`
-	ErrorBound Duration `json:"errorBound"`
-	Budget     Duration `json:"budget"`
-	Longest    string   `json:"longestPhase"`
+	Total          Duration `json:"total"`
+	Phases         Phases   `json:"phases"`
+	Minus          Duration `json:"boundMinus"`
+	Plus           Duration `json:"boundPlus"`
+	Budget         Duration `json:"budget"`
+	Longest        string   `json:"longestPhase"`
+	OnsetFrom      string   `json:"onsetFrom,omitempty"`
+	NotSeenByUsers bool     `json:"notSeenByUsers,omitempty"`
+}
+
+// BoundText prints the bound as people read it: "(−0.020/+1.600 s)", or
+// "± 0.020 s" when both sides are equal.
+func (m MTTR) BoundText() string {
+	if m.Minus == m.Plus {
+		return "± " + fmtSeconds(m.Minus, 3) + " s"
+	}
+	return "(−" + fmtSeconds(m.Minus, 3) + "/+" + fmtSeconds(m.Plus, 3) + " s)"
+}
+
+// Bound is how far the true instant of a timeline mark may lie from the
+// recorded one: in [At-Before, At+After]; How says how it was measured.
+type Bound struct {
+	Before Duration `json:"before"`
+	After  Duration `json:"after"`
+	How    string   `json:"how,omitempty"`
 }
 
 // ErrorBudget is the user-visible cost of the drill: failed requests between
@@ -150,6 +176,23 @@ type FaultRecord struct {
 	ForcedCleanup    bool      `json:"forcedCleanup,omitempty"`
 }
 
+// CalibrationRow is one outage of a calibration drill: its length and the
+// share of requests it failed, what the drills' estimator measured, the
+// error, and the bound it stated. Within says whether Injected lies in
+// [Measured-Minus, Measured+Plus].
+type CalibrationRow struct {
+	RateHz   int      `json:"rateHz"`
+	Injected Duration `json:"injected"`
+	Ratio    float64  `json:"ratio"`
+	Measured Duration `json:"measured"`
+	Error    Duration `json:"error"`
+	Minus    Duration `json:"boundMinus"`
+	Plus     Duration `json:"boundPlus"`
+	Failed   int      `json:"failed"`
+	Within   bool     `json:"within"`
+	Err      string   `json:"problem,omitempty"`
+}
+
 // ClusterInfo says where a drill ran. Kind is "kind" for a throwaway kind
 // cluster or "existing" for a cluster reached through a kubeconfig context.
 type ClusterInfo struct {
@@ -187,9 +230,14 @@ type Report struct {
 	SeriesBucket       Duration      `json:"seriesBucket,omitempty"`
 	Series             []SeriesPoint `json:"series,omitempty"`
 	ServedVersionAfter string        `json:"servedVersionAfter,omitempty"`
-	Verdict            string        `json:"verdict"`
-	Reason             string        `json:"reason,omitempty"`
-	Artifacts          []string      `json:"artifacts,omitempty"`
+	// Calibration is the calibration table of a calibration drill.
+	Calibration []CalibrationRow `json:"calibration,omitempty"`
+	// Repeat numbers the run of a scenario repeated with -firedrill.repeat
+	// (1-based); 0 when it ran once.
+	Repeat    int      `json:"repeat,omitempty"`
+	Verdict   string   `json:"verdict"`
+	Reason    string   `json:"reason,omitempty"`
+	Artifacts []string `json:"artifacts,omitempty"`
 }
 
 // Event returns the first timeline event called name. The first one is the

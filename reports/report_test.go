@@ -42,11 +42,11 @@ func sampleReport() *Report {
 			{Name: "restored", At: t0.Add(14463 * time.Millisecond), Offset: ms(14463)},
 		},
 		MTTR: &MTTR{
-			Total:      ms(4213),
-			Phases:     Phases{Detect: ms(750), Decide: ms(1000), Actuate: ms(2000), Recover: ms(463)},
-			ErrorBound: ms(50),
-			Budget:     Duration(time.Minute),
-			Longest:    "actuate",
+			Total:  ms(4213),
+			Phases: Phases{Detect: ms(750), Decide: ms(1000), Actuate: ms(2000), Recover: ms(463)},
+			Minus:  ms(50), Plus: ms(20),
+			Budget:  Duration(time.Minute),
+			Longest: "actuate",
 		},
 		ErrorBudget:        ErrorBudget{Failed: 12, Total: 84, Fraction: 12.0 / 84},
 		Observer:           ObserverStats{RateHz: 20, Requests: 1900, Failures: 12, P50: ms(3), P90: ms(7), P99: ms(41)},
@@ -107,7 +107,7 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"drillID":"d7f3"`, `"longestPhase":"actuate"`, `"total":4.213`, `"phases":{"detect":0.750,`, `"p99":0.041`, `"injectionLatency":0.250`, `"errorBound":0.050`} {
+	for _, field := range []string{`"drillID":"d7f3"`, `"longestPhase":"actuate"`, `"total":4.213`, `"phases":{"detect":0.750,`, `"p99":0.041`, `"injectionLatency":0.250`, `"boundMinus":0.050,"boundPlus":0.020`} {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("JSON lacks %s:\n%s", field, b)
 		}

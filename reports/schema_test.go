@@ -143,16 +143,18 @@ func TestSchemaMatchesModel(t *testing.T) {
 		}
 	}
 	types := map[string]reflect.Type{
-		"":             reflect.TypeFor[Report](),
-		"cluster":      reflect.TypeFor[ClusterInfo](),
-		"fault":        reflect.TypeFor[FaultRecord](),
-		"event":        reflect.TypeFor[Event](),
-		"phases":       reflect.TypeFor[Phases](),
-		"mttr":         reflect.TypeFor[MTTR](),
-		"errorBudget":  reflect.TypeFor[ErrorBudget](),
-		"observer":     reflect.TypeFor[ObserverStats](),
-		"latencyStats": reflect.TypeFor[LatencyStats](),
-		"seriesPoint":  reflect.TypeFor[SeriesPoint](),
+		"":               reflect.TypeFor[Report](),
+		"cluster":        reflect.TypeFor[ClusterInfo](),
+		"fault":          reflect.TypeFor[FaultRecord](),
+		"event":          reflect.TypeFor[Event](),
+		"phases":         reflect.TypeFor[Phases](),
+		"mttr":           reflect.TypeFor[MTTR](),
+		"errorBudget":    reflect.TypeFor[ErrorBudget](),
+		"observer":       reflect.TypeFor[ObserverStats](),
+		"latencyStats":   reflect.TypeFor[LatencyStats](),
+		"seriesPoint":    reflect.TypeFor[SeriesPoint](),
+		"bound":          reflect.TypeFor[Bound](),
+		"calibrationRow": reflect.TypeFor[CalibrationRow](),
 	}
 	for name := range objects {
 		if _, ok := types[name]; !ok {

@@ -36,6 +36,8 @@ type Suite struct {
 	Passed   int          `json:"passed"`
 	Failed   int          `json:"failed"`
 	Skipped  int          `json:"skipped"`
+	// Scenarios is each scenario's distribution over its runs.
+	Scenarios []Distribution `json:"scenarios"`
 }
 
 // NewSuite summarizes rs, sorted by scenario then drill ID so that the suite
@@ -46,6 +48,7 @@ func NewSuite(rs []*Report) *Suite {
 	for _, r := range sortReports(rs) {
 		s.add(r)
 	}
+	s.Scenarios = Distributions(rs)
 	return s
 }
 

@@ -35,6 +35,11 @@ func init() {
 			}
 			return checkDetection(p.Detection, DetectKubernetes, DetectHarness)
 		},
+		// One Service balances over every ready pod: the canary's share is
+		// its share of the replicas.
+		Share: func(p Plan) float64 {
+			return float64(p.Canary.Replicas) / float64(p.Canary.Replicas+p.Stable.Replicas)
+		},
 		New: func(e Env, p Plan) (Machinery, error) {
 			return &canaryHook{base: newBase(CanaryHook, e), stable: p.Stable, canary: p.Canary}, nil
 		},

@@ -59,6 +59,9 @@ type Spec struct {
 	// Check refuses, with a one-line error naming the field, a plan this
 	// machinery cannot honour.
 	Check func(Plan) error
+	// Share is the largest share of user traffic the plan's canary gets
+	// before any rollback; nil means it can get all of it.
+	Share func(Plan) float64
 	// New builds the machinery for a checked plan; it creates nothing in
 	// the cluster.
 	New func(Env, Plan) (Machinery, error)
@@ -73,6 +76,15 @@ func Register(s Spec) {
 		panic("rollback: Register needs a name, New and Check")
 	}
 	machineries.Add(s.Name, s)
+}
+
+// CanaryShare is the largest share of user traffic the plan's canary gets
+// under this machinery, so a scenario cannot wait for more.
+func (s Spec) CanaryShare(p Plan) float64 {
+	if s.Share == nil {
+		return 1
+	}
+	return s.Share(p)
 }
 
 // Lookup returns the machinery registered under name.

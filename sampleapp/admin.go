@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/firedrill-dev/firedrill/internal/appcontract"
@@ -30,14 +31,16 @@ type knobsView struct {
 // outageView is the JSON form of an outage, in UTC wall-clock time, for the
 // drill to put on its timeline.
 type outageView struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
+	Start string  `json:"start"`
+	End   string  `json:"end"`
+	Ratio float64 `json:"ratio"`
 }
 
 func newOutageView(o outage) outageView {
 	return outageView{
 		Start: o.Start.UTC().Format(time.RFC3339Nano),
 		End:   o.End.UTC().Format(time.RFC3339Nano),
+		Ratio: o.Ratio,
 	}
 }
 
@@ -62,7 +65,7 @@ func (a *app) knobsView() knobsView {
 		Latency:       settings.Latency.String(),
 		FailReadiness: settings.FailReadiness,
 	}
-	if out.covers(time.Now()) {
+	if out.active(time.Now()) {
 		ov := newOutageView(out)
 		v.Outage = &ov
 	}
@@ -100,18 +103,37 @@ func decodeKnobUpdate(w http.ResponseWriter, r *http.Request) (knobUpdate, error
 	return u, nil
 }
 
-// postOutage starts a calibration outage: every user request fails for the
-// given duration, then the app recovers by itself. The drill compares what its
+// postOutage starts a calibration outage: every user request (or the given
+// ratio of them) fails for the given duration, then the app recovers by
+// itself. The drill compares what its
 // observer saw with the start and end in the answer.
 func (a *app) postOutage(w http.ResponseWriter, r *http.Request) {
-	d, err := parseOutageDuration(r.URL.Query().Get("duration"))
+	d, err := parseOutageDuration(r.URL.Query().Get(appcontract.OutageDuration))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	v := newOutageView(a.knobs.startOutage(d))
-	a.logger.Info("outage started", "duration", d, "start", v.Start, "end", v.End)
+	ratio, err := parseOutageRatio(r.URL.Query().Get(appcontract.OutageRatio))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	v := newOutageView(a.knobs.startOutage(d, ratio))
+	a.logger.Info("outage started", "duration", d, "ratio", ratio, "start", v.Start, "end", v.End)
 	writeJSON(w, http.StatusOK, v)
+}
+
+// parseOutageRatio reads the share of requests an outage fails; empty means
+// every request.
+func parseOutageRatio(s string) (float64, error) {
+	if s == "" {
+		return 1, nil
+	}
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(r > 0 && r <= 1) {
+		return 0, fmt.Errorf("bad outage ratio %q: want a number above 0 and at most 1", s)
+	}
+	return r, nil
 }
 
 func parseOutageDuration(s string) (time.Duration, error) {

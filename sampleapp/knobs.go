@@ -15,17 +15,25 @@ type knobSettings struct {
 	FailReadiness bool
 }
 
-// outage is a window in which every user request fails. Start and End come
-// from time.Now, so comparisons use the monotonic clock and a wall-clock step
-// cannot stretch or shorten a calibration outage.
+// outage is a window in which user requests fail: every one, or a random
+// Ratio of them. Start and End come from time.Now, so comparisons use the
+// monotonic clock and a wall-clock step cannot stretch or shorten a
+// calibration outage.
 type outage struct {
 	Start time.Time
 	End   time.Time
+	Ratio float64
 }
 
-// covers reports whether a request that arrived at t falls in the outage.
-func (o outage) covers(t time.Time) bool {
+// active reports whether t falls in the outage.
+func (o outage) active(t time.Time) bool {
 	return !t.Before(o.Start) && t.Before(o.End)
+}
+
+// fails reports whether a request that arrived at t fails in the outage;
+// draw is a uniform random number in [0, 1).
+func (o outage) fails(t time.Time, draw float64) bool {
+	return o.active(t) && draw < o.Ratio
 }
 
 // knobs holds the live fault settings. A mutex guards them because user
@@ -115,10 +123,10 @@ func (k *knobs) applyDelayed(env knobSettings) (knobSettings, knobFields) {
 }
 
 // startOutage replaces any earlier outage with one of length d that starts
-// now, and returns it.
-func (k *knobs) startOutage(d time.Duration) outage {
+// now and fails ratio of the requests, and returns it.
+func (k *knobs) startOutage(d time.Duration, ratio float64) outage {
 	start := time.Now()
-	o := outage{Start: start, End: start.Add(d)}
+	o := outage{Start: start, End: start.Add(d), Ratio: ratio}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.outage = o

@@ -7,7 +7,7 @@ import (
 
 func TestOutageCoversExactlyItsWindow(t *testing.T) {
 	start := time.Now()
-	o := outage{Start: start, End: start.Add(300 * time.Millisecond)}
+	o := outage{Start: start, End: start.Add(300 * time.Millisecond), Ratio: 1}
 	tests := []struct {
 		at   time.Duration
 		want bool
@@ -18,12 +18,23 @@ func TestOutageCoversExactlyItsWindow(t *testing.T) {
 		{300 * time.Millisecond, false},
 	}
 	for _, tt := range tests {
-		if got := o.covers(start.Add(tt.at)); got != tt.want {
-			t.Errorf("covers(start%+v) = %v, want %v", tt.at, got, tt.want)
+		if got := o.fails(start.Add(tt.at), 0.999); got != tt.want {
+			t.Errorf("fails(start%+v) = %v, want %v", tt.at, got, tt.want)
 		}
 	}
-	if (outage{}).covers(start) {
-		t.Error("the zero outage covers now")
+	if (outage{}).fails(start, 0) {
+		t.Error("the zero outage fails a request now")
+	}
+}
+
+func TestPartialOutageFailsItsRatio(t *testing.T) {
+	start := time.Now()
+	o := outage{Start: start, End: start.Add(time.Second), Ratio: 0.3}
+	if !o.fails(start, 0.29) || o.fails(start, 0.3) {
+		t.Error("a 30 % outage must fail draws below 0.3 and only those")
+	}
+	if o.fails(start.Add(time.Second), 0) {
+		t.Error("a partial outage fails a request after its end")
 	}
 }
 

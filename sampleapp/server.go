@@ -98,7 +98,7 @@ func (a *app) withUserHeaders(next http.Handler) http.Handler {
 func (a *app) serveRoot(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
 	settings, out := a.knobs.snapshot()
-	fail := out.covers(arrived) || a.random() < settings.ErrorRatio
+	fail := out.fails(arrived, a.random()) || a.random() < settings.ErrorRatio
 	if !sleep(r.Context(), settings.Latency) {
 		return
 	}

@@ -127,7 +127,7 @@ func TestMetricsCountByCodeAndVersion(t *testing.T) {
 	h := a.userHandler()
 	call(h, http.MethodGet, "/", "")
 	call(h, http.MethodGet, "/", "")
-	a.knobs.startOutage(time.Hour)
+	a.knobs.startOutage(time.Hour, 1)
 	call(h, http.MethodGet, "/", "")
 
 	body := call(h, http.MethodGet, "/metrics", "").Body.String()

@@ -58,15 +58,16 @@ var CanaryCrashloop = drills.Scenario{
 	Budget:    60 * time.Second,
 }
 
-// Calibration: the app fails every request for exactly 3s; the observer
-// must measure 3s within two observer intervals.
+// Calibration: the app fails requests for outages of 1, 4 and 9 s, every
+// request and 30 % of them; the drills' own estimator must measure each
+// within the bound it states. A shorter stability window keeps it quick.
 var Calibration = drills.Scenario{
 	Name:      "calibration",
 	Labels:    []string{LabelCalibration},
 	Stable:    rollback.Version{Name: "v1", Replicas: 1},
-	SLO:       defaultSLO,
+	SLO:       drills.SLO{MaxErrorRatio: 0.05, Window: 2 * time.Second, Stability: 3 * time.Second},
 	Budget:    30 * time.Second,
-	Calibrate: 3 * time.Second,
+	Calibrate: drills.DefaultOutages,
 }
 
 // healthyCanary is a good new version: the injected fault is what goes wrong.

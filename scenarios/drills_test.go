@@ -3,6 +3,9 @@ package scenarios_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,24 +17,46 @@ import (
 
 var timeouts = drills.DefaultTimeouts()
 
-var _ = Describe("rollback drills", func() {
-	for _, s := range scenarios.Rollbacks {
-		describeRollback(s)
+// describeDrills builds the drill specs once the harness flags are parsed
+// (TestScenarios calls it before RunSpecs), so -firedrill.repeat can shape
+// the tree: each repeat is a drill of its own, in a fresh namespace.
+func describeDrills() {
+	Describe("rollback drills", func() {
+		for i := range max(*flagRepeat, 1) {
+			repeat := 0
+			if *flagRepeat > 1 {
+				repeat = i + 1
+			}
+			for _, s := range scenarios.Rollbacks {
+				describeRollback(s, repeat)
+			}
+			describeCalibration(scenarios.Calibration, repeat)
+			describeCaught(steadyRolledBackAnyway, repeat)
+		}
+	})
+}
+
+// specName names a drill's container, with its repeat when repeated.
+func specName(s drills.Scenario, repeat int) string {
+	if repeat == 0 {
+		return s.Name
 	}
-	describeCalibration(scenarios.Calibration)
-})
+	return fmt.Sprintf("%s (repeat %d of %d)", s.Name, repeat, *flagRepeat)
+}
 
 // startDrill creates the drill's namespace with cleanup and the report
 // registered first, so that a failure or an interrupt at any later point
 // still writes the report, keeps the evidence, and removes the namespace.
-func startDrill(ctx context.Context, s drills.Scenario, failure *string) *drills.Drill {
+func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *string) *drills.Drill {
 	if *flagBudget > 0 {
 		s.Budget = *flagBudget
 	}
 	if *flagRate > 0 {
 		s.Rate = *flagRate
 	}
-	d, err := drills.New(ctx, env.cluster, s, drillOptions(ctx))
+	opts := drillOptions(ctx)
+	opts.Repeat = repeat
+	d, err := drills.New(ctx, env.cluster, s, opts)
 	Expect(err).NotTo(HaveOccurred())
 	writeReport := func(ctx SpecContext) {
 		path, err := d.WriteReport(ctx, *failure)
@@ -62,13 +87,44 @@ func keepFailure(failure *string) {
 	})
 }
 
-func describeRollback(s drills.Scenario) {
-	Describe(s.Name, Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
+func describeRollback(s drills.Scenario, repeat int) {
+	describeDrill(s, repeat, func(d **drills.Drill) {
+		if s.Expect == drills.ExpectSteady {
+			It("rides the fault out without a rollback", func(ctx SpecContext) {
+				Expect((*d).ConfirmRestored(ctx)).To(Succeed())
+				Expect((*d).Result()).To(drills.KeepTheCanary())
+				Expect((*d).Result()).To(drills.RestoreServiceWithin(budget(s)))
+				if s.HoldSLO {
+					Expect((*d).Result()).To(drills.StayWithinSLO())
+				}
+				Expect((*d).Result()).To(drills.Pass())
+			}, NodeTimeout(timeouts.Restore))
+			return
+		}
+
+		It("rolls back", func(ctx SpecContext) {
+			Expect((*d).AwaitRollback(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Rollback))
+
+		It("restores service within the MTTR budget", func(ctx SpecContext) {
+			Expect((*d).ConfirmRestored(ctx)).To(Succeed())
+			Expect((*d).Result()).To(drills.HaveRolledBackTo(s.Stable.Name))
+			Expect((*d).Result()).To(drills.RestoreServiceWithin(budget(s)))
+			Expect((*d).Result()).To(drills.Pass())
+		}, NodeTimeout(timeouts.Restore))
+	})
+}
+
+// describeDrill is one drill's ordered container: its namespace with
+// cleanup, the stable version, the steady state, the canary and the fault's
+// onset; then measured adds the specs that judge it.
+func describeDrill(s drills.Scenario, repeat int, measured func(d **drills.Drill)) {
+	Describe(specName(s, repeat), Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
 		var d *drills.Drill
 		var failure, skipped string
 		keepFailure(&failure)
 		BeforeAll(func(ctx SpecContext) {
-			d = startDrill(ctx, s, &failure)
+			d = startDrill(ctx, s, repeat, &failure)
 			skipped = d.SkipReason()
 		}, NodeTimeout(timeouts.Namespace))
 		// A fault this host cannot run skips the rest of the drill.
@@ -97,27 +153,7 @@ func describeRollback(s drills.Scenario) {
 			Expect(err).NotTo(HaveOccurred())
 		}, NodeTimeout(timeouts.Onset))
 
-		if s.Expect == drills.ExpectSteady {
-			It("rides the fault out without a rollback", func(ctx SpecContext) {
-				Expect(d.ConfirmRestored(ctx)).To(Succeed())
-				Expect(d.Result()).To(drills.KeepTheCanary())
-				Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
-				if s.HoldSLO {
-					Expect(d.Result()).To(drills.StayWithinSLO())
-				}
-			}, NodeTimeout(timeouts.Restore))
-			return
-		}
-
-		It("rolls back", func(ctx SpecContext) {
-			Expect(d.AwaitRollback(ctx)).To(Succeed())
-		}, NodeTimeout(timeouts.Rollback))
-
-		It("restores service within the MTTR budget", func(ctx SpecContext) {
-			Expect(d.ConfirmRestored(ctx)).To(Succeed())
-			Expect(d.Result()).To(drills.HaveRolledBackTo(s.Stable.Name))
-			Expect(d.Result()).To(drills.RestoreServiceWithin(budget(s)))
-		}, NodeTimeout(timeouts.Restore))
+		measured(&d)
 	})
 }
 
@@ -128,23 +164,29 @@ func budget(s drills.Scenario) time.Duration {
 	return s.Budget
 }
 
-func describeCalibration(s drills.Scenario) {
-	Describe(s.Name, Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
+func describeCalibration(s drills.Scenario, repeat int) {
+	Describe(specName(s, repeat), Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
 		var d *drills.Drill
 		var failure string
 		keepFailure(&failure)
 		BeforeAll(func(ctx SpecContext) {
-			d = startDrill(ctx, s, &failure)
+			d = startDrill(ctx, s, repeat, &failure)
 			Expect(d.DeployStable(ctx)).To(Succeed())
 			Expect(d.StartObserver(ctx)).To(Succeed())
 			Expect(d.AwaitSteadyState(ctx)).To(Succeed())
 		}, NodeTimeout(timeouts.Namespace+timeouts.StableReady+timeouts.SteadyState))
 
-		It("measures an outage of exactly the injected length", func(ctx SpecContext) {
+		It("measures every injected outage within the bound it states", func(ctx SpecContext) {
 			c, err := d.Calibrate(ctx)
 			Expect(err).NotTo(HaveOccurred())
-			GinkgoWriter.Println("calibration:", c)
-			Expect(c.Within()).To(BeTrue(), "calibration off: %s", c)
-		}, NodeTimeout(timeouts.Restore))
+			table := c.Table()
+			GinkgoWriter.Printf("calibration at %d Hz:\n%s", c.RateHz, table)
+			path := filepath.Join(env.runDir, fmt.Sprintf("calibration-%d.md", repeat))
+			Expect(os.WriteFile(path, []byte(table), 0o644)).To(Succeed())
+			AddReportEntry("calibration table", table)
+			Expect(c.Rows).To(HaveLen(len(s.Calibrate)))
+			Expect(c.Within()).To(BeTrue(), "calibration off: %s\n%s", c, table)
+			Expect(d.Result()).To(drills.Pass())
+		}, NodeTimeout(2*timeouts.Restore))
 	})
 }

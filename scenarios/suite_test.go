@@ -34,6 +34,7 @@ var (
 	flagBudget        = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
 	flagRate          = flag.Int("firedrill.rate", 0, "observer rate in Hz (default 50)")
 	flagKeepChaosMesh = flag.Bool("firedrill.keep-chaos-mesh", false, "leave Chaos Mesh installed after the suite")
+	flagRepeat        = flag.Int("firedrill.repeat", 1, "run each selected drill this many times, each in a fresh namespace")
 )
 
 // suiteTimeouts name the suite-level waits.
@@ -61,6 +62,10 @@ var env struct {
 
 func TestScenarios(t *testing.T) {
 	RegisterFailHandler(Fail)
+	if *flagRepeat < 1 || *flagRepeat > 100 {
+		t.Fatalf("-firedrill.repeat %d: want 1..100", *flagRepeat)
+	}
+	describeDrills()
 	RunSpecs(t, "firedrill drills")
 }
 

@@ -63,6 +63,7 @@ type compareFlags struct {
 	tolerance float64
 	slack     time.Duration
 	update    bool
+	stat      reports.Stat
 	dir       string
 }
 
@@ -73,8 +74,13 @@ func parseCompareFlags(args []string) (*compareFlags, error) {
 	fset.Float64Var(&f.tolerance, "tolerance", 0.2, "fraction by which an MTTR may exceed its baseline")
 	fset.DurationVar(&f.slack, "slack", 500*time.Millisecond, "MTTR allowance on top of the tolerance, for observer noise on short MTTRs")
 	fset.BoolVar(&f.update, "update-baseline", false, "record this run's MTTRs as the baseline (creating the file) and exit 0")
+	stat := fset.String("stat", string(reports.StatLatest), "with repeats, the MTTR each scenario is held to: latest, p50, p90 or max")
 	if err := fset.Parse(args); err != nil {
 		return nil, fmt.Errorf("report compare: %w", errUsage)
+	}
+	var err error
+	if f.stat, err = reports.ParseStat(*stat); err != nil {
+		return nil, fmt.Errorf("report compare: --%w: %w", err, errUsage)
 	}
 	switch {
 	case fset.NArg() != 1:
@@ -110,7 +116,7 @@ func runReportCompare(args []string, out io.Writer) error {
 	b, err := reports.ReadBaseline(f.baseline)
 	switch {
 	case err == nil:
-		c = reports.Compare(b, rs, f.tolerance, f.slack)
+		c = reports.CompareBy(b, rs, f.stat, f.tolerance, f.slack)
 		fmt.Fprint(out, c.String())
 	case errors.Is(err, fs.ErrNotExist) && f.update:
 		fmt.Fprintf(out, "no baseline at %s yet\n", f.baseline)
@@ -120,7 +126,7 @@ func runReportCompare(args []string, out io.Writer) error {
 		return fmt.Errorf("report compare: %w", err)
 	}
 	if f.update {
-		return updateBaseline(f.baseline, rs, out)
+		return updateBaseline(f.baseline, rs, f.stat, out)
 	}
 	if c.Failed() {
 		return gateError(c)
@@ -131,8 +137,8 @@ func runReportCompare(args []string, out io.Writer) error {
 // updateBaseline writes the run's baseline to path. It refuses to write one
 // without scenarios, which would replace a useful baseline with one that
 // holds nothing to account.
-func updateBaseline(path string, rs []*reports.Report, out io.Writer) error {
-	nb := reports.NewBaseline(rs)
+func updateBaseline(path string, rs []*reports.Report, stat reports.Stat, out io.Writer) error {
+	nb := reports.NewBaselineBy(rs, stat)
 	if len(nb.Scenarios) == 0 {
 		return fmt.Errorf("report compare: no passing drill with an MTTR, baseline %s not written", path)
 	}

@@ -78,6 +78,26 @@ func (c *Chaos) Inject(ctx context.Context) (time.Time, error) {
 	return time.Now(), nil
 }
 
+// AppliedBy is when Chaos Mesh says it had applied the fault to its first
+// target: its first successful apply event, whose timestamp is truncated to
+// the second, plus one second. Zero when no such event is recorded.
+func (c *Chaos) AppliedBy() time.Time {
+	exp := c.Object.GetStatus().Experiment
+	var first time.Time
+	for _, r := range exp.Records {
+		for _, e := range r.Events {
+			if e.Operation == v1alpha1.Apply && e.Type == v1alpha1.TypeSucceeded && e.Timestamp != nil &&
+				(first.IsZero() || e.Timestamp.Time.Before(first)) {
+				first = e.Timestamp.Time
+			}
+		}
+	}
+	if first.IsZero() {
+		return first
+	}
+	return first.Add(time.Second)
+}
+
 func (c *Chaos) describe() string {
 	return fmt.Sprintf("%T %s/%s", c.Object, c.Object.GetNamespace(), c.Object.GetName())
 }

@@ -52,6 +52,11 @@ const (
 	PathKnobs = "/admin/knobs"
 	// PathOutage (POST ?duration=) fails every user request for a while.
 	PathOutage = "/admin/outage"
+	// OutageDuration and OutageRatio are PathOutage's query parameters:
+	// how long the outage lasts, and the share of requests it fails
+	// (default 1, every request).
+	OutageDuration = "duration"
+	OutageRatio    = "ratio"
 )
 
 // AdminSegments splits an admin path into segments for the API server's pod

@@ -3,6 +3,7 @@ package kube
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -55,4 +56,24 @@ func FirstCrash(pods []*corev1.Pod) string {
 		}
 	}
 	return ""
+}
+
+// CrashedAt returns the earliest finishedAt of a crashed container among
+// pods that are not being deleted, or zero. finishedAt is a kubelet
+// timestamp truncated to the second.
+func CrashedAt(pods []*corev1.Pod) time.Time {
+	var first time.Time
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, c := range p.Status.ContainerStatuses {
+			for _, t := range []*corev1.ContainerStateTerminated{c.State.Terminated, c.LastTerminationState.Terminated} {
+				if t != nil && t.ExitCode != 0 && !t.FinishedAt.IsZero() && (first.IsZero() || t.FinishedAt.Time.Before(first)) {
+					first = t.FinishedAt.Time
+				}
+			}
+		}
+	}
+	return first
 }
