@@ -3,6 +3,7 @@ package drills
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -109,8 +110,9 @@ func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 	}
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
 	starts := make([]time.Time, len(d.Scenario.Calibrate))
+	spreads := make([]time.Duration, len(d.Scenario.Calibrate))
 	for i, o := range d.Scenario.Calibrate {
-		if starts[i], err = d.startOutages(ctx, pods.Items, o); err != nil {
+		if starts[i], spreads[i], err = d.startOutages(ctx, pods.Items, o); err != nil {
 			return c, err
 		}
 		d.record("calibration-outage", starts[i], fmt.Sprintf("outage %s on %d pod(s)", o, len(pods.Items)))
@@ -126,6 +128,9 @@ func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 	}
 	samples := d.observer.Stop()
 	for i, o := range d.Scenario.Calibrate {
+		// With several pods the outage runs from the first pod's start to
+		// the last pod's end.
+		o.Length += spreads[i]
 		c.Rows = append(c.Rows, calibrate(samples, slo, o, starts[i], interval))
 	}
 	d.mu.Lock()
@@ -143,19 +148,25 @@ func judgeCalibration(c *Calibration) (string, string) {
 }
 
 // startOutages starts one outage on every pod and returns the earliest
-// start the pods report.
-func (d *Drill) startOutages(ctx context.Context, pods []corev1.Pod, o Outage) (time.Time, error) {
-	var start time.Time
+// start the pods report, and how much later the last one started.
+func (d *Drill) startOutages(ctx context.Context, pods []corev1.Pod, o Outage) (time.Time, time.Duration, error) {
+	var first, last time.Time
 	for _, p := range pods {
 		s, err := d.startOutage(ctx, p.Name, o)
 		if err != nil {
-			return time.Time{}, err
+			return time.Time{}, 0, err
 		}
-		if start.IsZero() || s.Before(start) {
-			start = s
+		if first.IsZero() || s.Before(first) {
+			first = s
+		}
+		if s.After(last) {
+			last = s
 		}
 	}
-	return start, nil
+	if first.IsZero() {
+		return first, 0, errors.New("no stable pod to start a calibration outage on")
+	}
+	return first, last.Sub(first), nil
 }
 
 // startOutage posts to the sample app's admin endpoint and returns the start

@@ -98,3 +98,42 @@ func intrinsic(d *drills.Drill) time.Duration {
 	}
 	return drills.DefaultTimeouts().SteadyWindow + restored.Sub(canary) + d.Scenario.SLO.Stability
 }
+
+// BenchmarkCalibration runs the calibration drill on the reused drill
+// cluster at 20, 50 and 100 Hz and prints each calibration table: every
+// injected outage against the estimator's measurement and stated bound.
+func BenchmarkCalibration(b *testing.B) {
+	if os.Getenv("FIREDRILL_E2E") != "1" || os.Getenv("FIREDRILL_SAMPLEAPP_IMAGE") == "" {
+		b.Skip("needs a cluster: run through `make bench`")
+	}
+	ctx := context.Background()
+	c, opts := benchCluster(b, ctx)
+	for b.Loop() {
+		for _, hz := range []int{20, 50, 100} {
+			s := scenarios.Calibration
+			s.Rate = hz
+			cal, err := calibrateOnce(ctx, c, s, opts)
+			if err != nil {
+				b.Fatalf("calibration at %d Hz: %v", hz, err)
+			}
+			fmt.Printf("calibration at %d Hz: %s\n%s\n", hz, cal, cal.Table())
+			if !cal.Within() {
+				b.Errorf("calibration at %d Hz is outside its stated bounds", hz)
+			}
+		}
+	}
+}
+
+func calibrateOnce(ctx context.Context, c *cluster.Cluster, s drills.Scenario, opts drills.Options) (drills.Calibration, error) {
+	d, err := drills.New(ctx, c, s, opts)
+	if err != nil {
+		return drills.Calibration{}, err
+	}
+	defer func() { _ = d.Cleanup(ctx) }()
+	for _, step := range []func(context.Context) error{d.CreateNamespace, d.DeployStable, d.StartObserver, d.AwaitSteadyState} {
+		if err := step(ctx); err != nil {
+			return drills.Calibration{}, err
+		}
+	}
+	return d.Calibrate(ctx)
+}

@@ -28,7 +28,7 @@ func TestIndexLinksEveryDrill(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"4.70 s / 45 s", "4.70 s / 1 s", "3.02 s / 60 s", "fault:crashloop", "❌ fail", "3 drills, 2 passed, 1 failed"} {
+	for _, want := range []string{"4.70 s ± 0.020 s / 45 s", "4.70 s ± 0.020 s / 1 s", "3.02 s ± 0.020 s / 60 s", "fault:crashloop", "❌ fail", "3 drills, 2 passed, 1 failed"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("index lacks %q", want)
 		}

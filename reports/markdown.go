@@ -86,12 +86,13 @@ func failedPhase(r *Report) (string, bool) {
 	return "", false
 }
 
-// mttrVsBudget reads "4.70 s / 45 s"; "—" stands for an MTTR that was never
-// measured (service not restored) or a budget that was not set.
+// mttrVsBudget reads "4.70 s (−0.020/+0.020 s) / 45 s"; "—" stands for an
+// MTTR that was never measured (service not restored) or a budget that was
+// not set.
 func mttrVsBudget(r *Report) string {
 	mttr, budget := "—", "—"
 	if r.MTTR != nil {
-		mttr = fmtSeconds(r.MTTR.Total, 2) + " s"
+		mttr = fmtSeconds(r.MTTR.Total, 2) + " s " + r.MTTR.BoundText()
 	}
 	if r.Budget > 0 {
 		budget = budgetSeconds(r.Budget) + " s"

@@ -37,14 +37,14 @@ func TestMarkdownRow(t *testing.T) {
 	}
 	row := markdownRow(t, md, "canary-bad-version 13fda4")
 	for _, cell := range []string{
-		"(canary-bad-version-13fda4.html)", "✅ pass", "4.70 s / 45 s",
+		"(canary-bad-version-13fda4.html)", "✅ pass", "4.70 s ± 0.020 s / 45 s",
 		"0.52 · 1.01 · 3.17 · 0.00", "20 of 235 (8.5%)", "harness SLO monitor",
 	} {
 		if !strings.Contains(row, cell) {
 			t.Errorf("row %q lacks %q", row, cell)
 		}
 	}
-	if row := markdownRow(t, md, "canary-bad-version fail01"); !strings.Contains(row, "❌ fail") || !strings.Contains(row, "4.70 s / 1 s") {
+	if row := markdownRow(t, md, "canary-bad-version fail01"); !strings.Contains(row, "❌ fail") || !strings.Contains(row, "4.70 s ± 0.020 s / 1 s") {
 		t.Errorf("failed drill row %q", row)
 	}
 	reason := "- ❌ fail **canary-bad-version fail01** at restore: MTTR 4.697s ± 20ms exceeds budget 1s; longest phase: actuate (3.167s)\n"

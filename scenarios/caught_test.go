@@ -47,17 +47,24 @@ type jumpy struct {
 
 func (j *jumpy) Name() string { return jumpyHook }
 
-// AwaitRollback scales the canary to zero at the first unready canary pod.
+// AwaitRollback scales the canary to zero once a canary pod that was
+// ready goes unready.
 func (j *jumpy) AwaitRollback(ctx context.Context) (rollback.Outcome, error) {
 	pl := j.Placement()
-	decided, err := kube.WaitPods(ctx, j.env.Client, j.env.Namespace, pl.Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
-		for _, p := range pods {
-			if p.Status.Phase == corev1.PodRunning && !podReady(p) && p.DeletionTimestamp == nil {
-				return true, nil
+	wait := func(ready bool) (time.Time, error) {
+		return kube.WaitPods(ctx, j.env.Client, j.env.Namespace, pl.Canary.Selector, func(pods []*corev1.Pod) (bool, error) {
+			for _, p := range pods {
+				if p.Status.Phase == corev1.PodRunning && podReady(p) == ready && p.DeletionTimestamp == nil {
+					return true, nil
+				}
 			}
-		}
-		return false, nil
-	})
+			return false, nil
+		})
+	}
+	if _, err := wait(true); err != nil {
+		return rollback.Outcome{}, err
+	}
+	decided, err := wait(false)
 	if err != nil {
 		return rollback.Outcome{}, err
 	}
