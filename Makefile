@@ -10,6 +10,11 @@ export FIREDRILL_AIRGAP
 RUN_DIR ?= $(CURDIR)/_runs/$(shell date +%Y%m%d-%H%M%S)
 export FIREDRILL_RUN_DIR := $(RUN_DIR)
 GINKGO_FLAGS ?= -v --timeout=45m
+# Harness flags for the drill suite, e.g. FIREDRILL_FLAGS=-firedrill.repeat=5.
+FIREDRILL_FLAGS ?=
+# Drills run this many at once (Ginkgo processes): cores + 1, since a drill
+# mostly waits. Drills labelled serial run alone, after the others.
+DRILL_PROCS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # The images the cluster and the drills need, as built for this checkout.
 image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image) \
 	FIREDRILL_SAMPLEAPP_V2_IMAGE=$$(images/build.sh --print-sampleapp-v2-image) \
@@ -44,13 +49,13 @@ cluster-down: docker
 	@$(TIMED) cluster-down $(GO) run ./cmd/firedrill down
 
 drill: cluster
-	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
+	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
 	@echo "reports: $(RUN_DIR)/index.html and $(RUN_DIR)/summary.md"
 
 # The drill suite (./scenarios) needs a cluster: it runs under `drills`, not `unit`.
 unit: browser
 	@$(TIMED) unit $(GO) test $$($(GO) list ./... | grep -v /scenarios)
-	@$(TIMED) catalogue $(GO) test -run TestCatalogue ./scenarios
+	@$(TIMED) catalogue $(GO) test -run 'TestCatalogue|TestPortShare' ./scenarios
 
 e2e: images
 	@$(TIMED) e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 20m ./cluster
@@ -58,7 +63,7 @@ e2e: images
 # The fault packages' own end-to-end checks run on the drill cluster once the
 # suite has loaded the images into it.
 drills: cluster
-	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./scenarios
+	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
 	@$(TIMED) faults-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./faults/...
 
 test: unit e2e drills

@@ -1,10 +1,14 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
@@ -90,4 +94,42 @@ func HostPorts(configPath string, offset int32) (map[int32]int32, error) {
 		}
 	}
 	return ports, nil
+}
+
+// configStamp is a hash of the cluster config as created (after the port
+// offset), kept beside the kubeconfig so that a reused cluster can be told
+// apart from one made from another config.
+func (k *Kind) configStamp() (string, error) {
+	cfg, err := k.loadConfig()
+	if err != nil {
+		return "", err
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (k *Kind) stampPath() string { return k.kubeconfig + ".config-sha256" }
+
+// writeConfigStamp records the config a new cluster was created from.
+func (k *Kind) writeConfigStamp() error {
+	stamp, err := k.configStamp()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(k.stampPath(), []byte(stamp+"\n"), 0o644)
+}
+
+// sameConfig reports whether the existing cluster was created from the
+// config this Kind would create it from.
+func (k *Kind) sameConfig() bool {
+	want, err := k.configStamp()
+	if err != nil {
+		return false
+	}
+	got, err := os.ReadFile(k.stampPath())
+	return err == nil && strings.TrimSpace(string(got)) == want
 }

@@ -106,6 +106,15 @@ func (k *Kind) Up(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if exists && !k.sameConfig() {
+		// Port mappings and node patches are fixed at create: a cluster
+		// made from another config would silently lack them.
+		k.progress.printf("kind cluster %q was created from another config: recreating it", k.name)
+		if err := k.Down(ctx); err != nil {
+			return nil, err
+		}
+		exists = false
+	}
 	if exists && !k.nodesRunning(ctx) {
 		// A cluster whose node containers stopped (a host or Docker
 		// restart) does not come back reliably: start afresh.
@@ -123,7 +132,7 @@ func (k *Kind) Up(ctx context.Context) (*Cluster, error) {
 	} else if err := k.create(ctx); err != nil {
 		return nil, err
 	}
-	return k.connectReady(ctx)
+	return k.connectReady(ctx, !exists)
 }
 
 // nodesRunning reports whether every node container runs and is not paused.
@@ -141,13 +150,18 @@ func (k *Kind) nodesRunning(ctx context.Context) bool {
 	return true
 }
 
-func (k *Kind) connectReady(ctx context.Context) (*Cluster, error) {
+func (k *Kind) connectReady(ctx context.Context, created bool) (*Cluster, error) {
 	c, err := connect(ctx, k.kubeconfig, "kind-"+k.name)
 	if err != nil {
 		return nil, err
 	}
 	c.Kind, c.Name = KindCluster, k.name
 	start := time.Now()
+	if created {
+		if err := tuneReadiness(ctx, c.Client); err != nil {
+			return nil, fmt.Errorf("kind cluster %q: %w", k.name, err)
+		}
+	}
 	readyCtx, cancel := context.WithTimeout(ctx, k.readyWait)
 	defer cancel()
 	if err := WaitReady(readyCtx, c.Client, k.progress.out); err != nil {
@@ -184,7 +198,7 @@ func (k *Kind) create(ctx context.Context) error {
 		return k.failedCreate(err)
 	}
 	k.progress.done("kind cluster created", start)
-	return nil
+	return k.writeConfigStamp()
 }
 
 // failedCreate keeps the evidence of a failed create: logs first, then the
@@ -323,4 +337,16 @@ func (k *Kind) NodeState(ctx context.Context, node string) (running, paused bool
 	}
 	fields := strings.Fields(string(out))
 	return len(fields) == 2 && fields[0] == "true", len(fields) == 2 && fields[1] == "true", nil
+}
+
+// Attach connects to the kind cluster that Up brought up (in this or
+// another process), without creating, exporting or waiting for anything:
+// parallel drill processes share the cluster that process 1 made.
+func (k *Kind) Attach(ctx context.Context) (*Cluster, error) {
+	c, err := connect(ctx, k.kubeconfig, "kind-"+k.name)
+	if err != nil {
+		return nil, fmt.Errorf("attach to kind cluster %q: %w", k.name, err)
+	}
+	c.Kind, c.Name = KindCluster, k.name
+	return c, nil
 }

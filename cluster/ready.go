@@ -18,7 +18,8 @@ import (
 // readyPoll is how often the readiness wait asks the API server.
 const readyPoll = 500 * time.Millisecond
 
-// WaitReady returns once every node is Ready and every kube-system pod is
+// WaitReady returns once every node is Ready, the control plane works (see
+// controlPlaneNotReady), and every other kube-system pod and workload is
 // Running and Ready, or ctx ends. The error names what was still not ready.
 // A line of progress goes to out (may be nil) whenever the waiting-on list changes.
 func WaitReady(ctx context.Context, client kubernetes.Interface, out io.Writer) error {
@@ -63,7 +64,10 @@ func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error
 		return nil, err
 	}
 	for _, p := range pods.Items {
-		if p.Status.Phase == corev1.PodSucceeded {
+		if p.Status.Phase == corev1.PodSucceeded || p.Labels["tier"] == "control-plane" {
+			// Control-plane static pods are judged by what they do
+			// (controlPlaneNotReady): their Ready condition waits on
+			// kubeadm's startup probes, 10 s apart.
 			continue
 		}
 		if !PodReady(&p) {
@@ -77,7 +81,35 @@ func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	return append(pending, workloads...), nil
+	return append(append(pending, workloads...), controlPlaneNotReady(ctx, client)...), nil
+}
+
+// leaderLeases are the leases the scheduler and the controller manager
+// renew while they run their control loops.
+var leaderLeases = []string{"kube-scheduler", "kube-controller-manager"}
+
+// leaseFresh is how recently a leader must have renewed its lease.
+const leaseFresh = 15 * time.Second
+
+// controlPlaneNotReady checks the control plane by its function: the API
+// server's /readyz (which includes etcd), and a recent renewal of the
+// scheduler's and controller manager's leader leases, which they hold
+// only while their loops run.
+func controlPlaneNotReady(ctx context.Context, client kubernetes.Interface) []string {
+	var pending []string
+	// A fake clientset (unit tests) has no REST client to ask.
+	if rc := client.Discovery().RESTClient(); rc != nil {
+		if _, err := rc.Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
+			pending = append(pending, "kube-apiserver /readyz")
+		}
+	}
+	for _, name := range leaderLeases {
+		l, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).Get(ctx, name, metav1.GetOptions{})
+		if err != nil || l.Spec.RenewTime == nil || time.Since(l.Spec.RenewTime.Time) > leaseFresh {
+			pending = append(pending, name+" leader lease")
+		}
+	}
+	return pending
 }
 
 // notReadyWorkloads lists kube-system Deployments and DaemonSets whose pods

@@ -112,6 +112,7 @@ func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 	starts := make([]time.Time, len(d.Scenario.Calibrate))
 	spreads := make([]time.Duration, len(d.Scenario.Calibrate))
 	for i, o := range d.Scenario.Calibrate {
+		d.noteNeighbours(ctx)
 		if starts[i], spreads[i], err = d.startOutages(ctx, pods.Items, o); err != nil {
 			return c, err
 		}
@@ -126,6 +127,7 @@ func (d *Drill) Calibrate(ctx context.Context) (Calibration, error) {
 			return c, fmt.Errorf("calibration outage %s: service not restored within %s: %w", o, limit, err)
 		}
 	}
+	d.noteNeighbours(ctx)
 	samples := d.observer.Stop()
 	for i, o := range d.Scenario.Calibrate {
 		// With several pods the outage runs from the first pod's start to

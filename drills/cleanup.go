@@ -57,3 +57,26 @@ func DrillNamespaces(ctx context.Context, client kubernetes.Interface, runID str
 	}
 	return names, nil
 }
+
+// noteNeighbours records how many other drills of the same run are running
+// now (their namespaces exist and are not being deleted), keeping the most
+// seen, so the report says how loaded the host was while this drill
+// measured. Errors are ignored: the count is context, not a measurement.
+func (d *Drill) noteNeighbours(ctx context.Context) {
+	if d.opts.RunID == "" {
+		return
+	}
+	list, err := d.cluster.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: LabelDrill + "=true," + LabelRun + "=" + d.opts.RunID})
+	if err != nil {
+		return
+	}
+	n := 0
+	for _, ns := range list.Items {
+		if ns.Name != d.Namespace && ns.DeletionTimestamp == nil {
+			n++
+		}
+	}
+	d.mu.Lock()
+	d.concurrent = max(d.concurrent, n)
+	d.mu.Unlock()
+}

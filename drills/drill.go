@@ -99,6 +99,8 @@ type Drill struct {
 	outcome  chan outcomeOrErr
 	result   *Result
 	planned  []*plannedFault
+	// concurrent is the most other drills of the run seen at once.
+	concurrent int
 }
 
 type outcomeOrErr struct {

@@ -101,6 +101,7 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 		return fmt.Errorf("start canary: %w", err)
 	}
 	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s under %s, fault %s", canary.Name, d.machinery.Name(), d.Scenario.faultKinds()))
+	d.noteNeighbours(ctx)
 	go func() {
 		out, err := d.machinery.AwaitRollback(d.life)
 		d.outcome <- outcomeOrErr{out, err}

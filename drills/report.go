@@ -43,6 +43,7 @@ func (d *Drill) Report(failure string) *reports.Report {
 		ServedVersionAfter: res.ServedAfter,
 		Faults:             d.faultRecords(),
 		Repeat:             d.opts.Repeat,
+		Concurrent:         d.concurrent,
 	}
 	if res.Calibration != nil {
 		r.Calibration = res.Calibration.Rows

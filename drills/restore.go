@@ -69,6 +69,7 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 			return !restoredAfter(d.observer.Settled(time.Now()), slo, from, interval).IsZero(), nil
 		})
 	})
+	d.noteNeighbours(ctx)
 	samples := d.observer.Stop()
 	if err != nil {
 		return fmt.Errorf("%w: the SLO never held for %s after the rollback", err, slo.stability())
@@ -171,6 +172,12 @@ func (d *Drill) finishResult(samples []Sample, e estimate) {
 		// No machinery acts in a steady drill: from detection on, the time
 		// is all self-recovery, not decide or actuate.
 		m.Decided, m.Actuated = m.Detected, m.Detected
+	}
+	if m.Detected.IsZero() && !m.Decided.IsZero() {
+		// Users never saw it: there is no detection instant, and the time
+		// to the machinery's decision is all decide. The report says
+		// "not seen by users" instead of a detect time.
+		m.Detected = m.Onset
 	}
 	mttr, err := ComputeMTTR(m, d.Scenario.Budget)
 	if err != nil {

@@ -189,3 +189,18 @@ func Resolve(h Host, s Spec) (backend, skip string, err error) {
 	}
 	return backend, skip, nil
 }
+
+// MayUse lists the backends a spec may run on: the one it names or its
+// kind's first, and the kind's fallback when it names none. A suite uses it
+// to install only the backends its selected drills need.
+func MayUse(s Spec) []string {
+	k, err := Lookup(s.Kind)
+	if err != nil {
+		return nil
+	}
+	out := []string{k.backendOf(s)}
+	if s.Backend == "" && k.Fallback != "" {
+		out = append(out, k.Fallback)
+	}
+	return out
+}

@@ -6,18 +6,29 @@ BIN_DIR=$FIREDRILL_CACHE/bin
 mkdir -p "$LOG_DIR" "$BIN_DIR"
 
 # step NAME CMD... runs CMD with its output in $LOG_DIR/NAME.log and prints
-# one line with the duration. On failure it names the step and its log.
+# one line with the duration. A long step prints a progress line every
+# $STEP_HEARTBEAT seconds (default 30) with its elapsed time and the last
+# line of its log, so a build never looks like a hang. On failure it names
+# the step and its log.
 step() {
-	local name=$1 start rc
+	local name=$1 start rc pid beat=${STEP_HEARTBEAT:-30} n=0
 	shift
 	start=$(date +%s.%N)
-	printf '  %-28s ' "$name"
+	(set -e; "$@") >"$LOG_DIR/$name.log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		if ((++n % beat == 0)) && kill -0 "$pid" 2>/dev/null; then
+			printf '  %-28s … %ds so far: %s\n' "$name" "$n" "$(tail -n 1 "$LOG_DIR/$name.log" | cut -c1-70)"
+		fi
+	done
 	set +e
-	(set -e; "$@") >"$LOG_DIR/$name.log" 2>&1
+	wait "$pid"
 	rc=$?
 	set -e
 	local took
 	took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1fs", e-s}')
+	printf '  %-28s ' "$name"
 	if ((rc != 0)); then
 		echo "FAILED after $took"
 		echo "images: step $name failed (exit $rc); log: $LOG_DIR/$name.log" >&2

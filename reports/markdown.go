@@ -106,7 +106,11 @@ func phaseSplit(r *Report) string {
 		return "—"
 	}
 	p := r.MTTR.Phases
-	return strings.Join([]string{fmtSeconds(p.Detect, 2), fmtSeconds(p.Decide, 2), fmtSeconds(p.Actuate, 2), fmtSeconds(p.Recover, 2)}, " · ")
+	detect := fmtSeconds(p.Detect, 2)
+	if r.MTTR.NotSeenByUsers {
+		detect = NotSeenByUsers
+	}
+	return strings.Join([]string{detect, fmtSeconds(p.Decide, 2), fmtSeconds(p.Actuate, 2), fmtSeconds(p.Recover, 2)}, " · ")
 }
 
 // orDash stands "—" in for an empty value, so no cell is blank.

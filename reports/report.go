@@ -234,10 +234,13 @@ type Report struct {
 	Calibration []CalibrationRow `json:"calibration,omitempty"`
 	// Repeat numbers the run of a scenario repeated with -firedrill.repeat
 	// (1-based); 0 when it ran once.
-	Repeat    int      `json:"repeat,omitempty"`
-	Verdict   string   `json:"verdict"`
-	Reason    string   `json:"reason,omitempty"`
-	Artifacts []string `json:"artifacts,omitempty"`
+	Repeat int `json:"repeat,omitempty"`
+	// Concurrent is the most drills of the same run seen running beside
+	// this one, so a reader knows how loaded the harness host was.
+	Concurrent int      `json:"concurrentDrills,omitempty"`
+	Verdict    string   `json:"verdict"`
+	Reason     string   `json:"reason,omitempty"`
+	Artifacts  []string `json:"artifacts,omitempty"`
 }
 
 // Event returns the first timeline event called name. The first one is the
@@ -250,4 +253,21 @@ func (r *Report) Event(name string) (Event, bool) {
 		}
 	}
 	return Event{}, false
+}
+
+// Line is the drill in one line, for the suite's progress as each drill
+// finishes: verdict, MTTR against budget, wall time.
+func (r *Report) Line(wall time.Duration) string {
+	mttr := "no MTTR"
+	if r.MTTR != nil {
+		mttr = "MTTR " + fmtSeconds(r.MTTR.Total, 2) + " s " + r.MTTR.BoundText()
+	}
+	line := fmt.Sprintf("drill %s %s: %s, %s of %s s budget, wall %.1f s", r.Scenario, r.DrillID, verdictOf(r), mttr, budgetSeconds(r.Budget), wall.Seconds())
+	if r.Concurrent > 0 {
+		line += fmt.Sprintf(", beside %d other drill(s)", r.Concurrent)
+	}
+	if verdictOf(r) != VerdictPass && r.Reason != "" {
+		line += ": " + r.Reason
+	}
+	return line
 }

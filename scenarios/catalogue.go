@@ -25,6 +25,9 @@ const (
 	LabelBadImage     = "fault:bad-image"
 	LabelChaosMesh    = "backend:chaosmesh"
 	LabelNative       = "backend:native"
+	// LabelSerial marks a drill that cannot share the cluster with others
+	// (it pauses the node, or installs a controller): it runs alone.
+	LabelSerial = "serial"
 )
 
 // defaultSLO: at most 5% errors over a 2s window, restored after 10s clean.
@@ -210,7 +213,7 @@ var CanaryUnready = drills.Scenario{
 // back on its own within the budget.
 var NodePauseDuringCanary = drills.Scenario{
 	Name:      "node-pause-during-canary",
-	Labels:    []string{"fault:node-pause", LabelNative, LabelDetectKube},
+	Labels:    []string{"fault:node-pause", LabelNative, LabelDetectKube, LabelSerial},
 	Stable:    stable,
 	Canary:    healthyCanary,
 	Faults:    []faults.Spec{{Kind: kinds.NodePause, Target: faults.TargetCanary, Start: onCanaryTraffic, Duration: 5 * time.Second}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/firedrill-dev/firedrill/cluster"
 	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
+	"github.com/firedrill-dev/firedrill/faults/kinds"
 )
 
 // chaosMeshRegistry is the registry part of the offline Chaos Mesh images:
@@ -21,19 +22,22 @@ import (
 const chaosMeshRegistry = "firedrill"
 
 // setUpFaultBackends loads the fault images into kind and installs Chaos
-// Mesh from the offline images the Makefile names. Without them, Chaos Mesh
-// drills are skipped with that reason.
-func setUpFaultBackends(ctx context.Context, kind *cluster.Kind) {
-	env.faults.Capabilities = env.capabilities
-	env.faults.NodeExec = kind.NodeExec
-	env.faults.Nodes = kind
-	if img := os.Getenv("FIREDRILL_TOXIPROXY_IMAGE"); img != "" {
+// Mesh from the offline images the Makefile names, each only when a
+// selected drill may use it. Without them, Chaos Mesh drills are skipped
+// with that reason.
+func setUpFaultBackends(ctx context.Context, kind *cluster.Kind, st *shared) {
+	needs := selectedBackends()
+	if img := os.Getenv("FIREDRILL_TOXIPROXY_IMAGE"); img != "" && needs[kinds.Toxiproxy] {
 		Expect(kind.LoadImages(ctx, img)).To(Succeed())
-		env.faults.ToxiproxyImage = img
+		st.ToxiproxyImage = img
 	}
 	tag, chart := os.Getenv("FIREDRILL_CHAOS_MESH_TAG"), os.Getenv("FIREDRILL_CHAOS_MESH_CHART")
-	if tag == "" || chart == "" {
-		env.faults.ChaosMissing = "no offline Chaos Mesh images (FIREDRILL_CHAOS_MESH_TAG/CHART unset; run through make)"
+	switch {
+	case !needs[kinds.ChaosMesh]:
+		st.ChaosMissing = "Chaos Mesh is not installed: no selected drill needs it"
+		return
+	case tag == "" || chart == "":
+		st.ChaosMissing = "no offline Chaos Mesh images (FIREDRILL_CHAOS_MESH_TAG/CHART unset; run through make)"
 		return
 	}
 	By("installing Chaos Mesh " + tag)
@@ -41,10 +45,7 @@ func setUpFaultBackends(ctx context.Context, kind *cluster.Kind) {
 		chaosMeshRegistry+"/chaos-mesh/chaos-mesh:"+tag, chaosMeshRegistry+"/chaos-mesh/chaos-daemon:"+tag)).To(Succeed())
 	install := chaosInstall(tag, chart)
 	Expect(install.Run(ctx)).To(Succeed())
-	cl, err := chaosmesh.NewClient(env.cluster.REST)
-	Expect(err).NotTo(HaveOccurred())
-	env.faults.Chaos = cl
-	env.chaosInstall = &install
+	st.Chaos, st.ChaosTag, st.ChaosChart = true, tag, chart
 }
 
 func chaosInstall(tag, chart string) chaosmesh.Install {
@@ -84,7 +85,7 @@ func leftoverChaos(ctx context.Context, cl client.Client) ([]string, error) {
 
 // After the suite no chaos object may be left anywhere, and Chaos Mesh is
 // uninstalled cleanly unless -firedrill.keep-chaos-mesh is set.
-var _ = AfterSuite(func(ctx SpecContext) {
+var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	if env.faults.Chaos == nil {
 		return
 	}

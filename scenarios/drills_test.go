@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -27,10 +28,12 @@ func describeDrills() {
 			if *flagRepeat > 1 {
 				repeat = i + 1
 			}
+			// Calibration first, so that it runs while the other
+			// processes run drills: it must hold under concurrency.
+			describeCalibration(scenarios.Calibration, repeat)
 			for _, s := range scenarios.Rollbacks {
 				describeRollback(s, repeat)
 			}
-			describeCalibration(scenarios.Calibration, repeat)
 			describeCaught(steadyRolledBackAnyway, repeat)
 		}
 	})
@@ -58,11 +61,15 @@ func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *str
 	opts.Repeat = repeat
 	d, err := drills.New(ctx, env.cluster, s, opts)
 	Expect(err).NotTo(HaveOccurred())
+	started := time.Now()
 	writeReport := func(ctx SpecContext) {
 		path, err := d.WriteReport(ctx, *failure)
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("drill report", path)
 		GinkgoWriter.Println("report:", path)
+		line := d.Report(*failure).Line(time.Since(started))
+		AddReportEntry("drill", line)
+		GinkgoWriter.Println("▶ " + line)
 	}
 	// A fault this host cannot run skips the drill before anything is
 	// created; the report still says so.
@@ -119,7 +126,7 @@ func describeRollback(s drills.Scenario, repeat int) {
 // cleanup, the stable version, the steady state, the canary and the fault's
 // onset; then measured adds the specs that judge it.
 func describeDrill(s drills.Scenario, repeat int, measured func(d **drills.Drill)) {
-	Describe(specName(s, repeat), Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
+	Describe(specName(s, repeat), containerDecorators(s), func() {
 		var d *drills.Drill
 		var failure, skipped string
 		keepFailure(&failure)
@@ -157,6 +164,16 @@ func describeDrill(s drills.Scenario, repeat int, measured func(d **drills.Drill
 	})
 }
 
+// containerDecorators order a drill's specs and label them; a drill that
+// cannot share the cluster (label serial) runs alone, after the others.
+func containerDecorators(s drills.Scenario) []any {
+	d := []any{Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...)}
+	if slices.Contains(s.Labels, scenarios.LabelSerial) {
+		d = append(d, Serial)
+	}
+	return d
+}
+
 func budget(s drills.Scenario) time.Duration {
 	if *flagBudget > 0 {
 		return *flagBudget
@@ -165,7 +182,7 @@ func budget(s drills.Scenario) time.Duration {
 }
 
 func describeCalibration(s drills.Scenario, repeat int) {
-	Describe(specName(s, repeat), Ordered, Label(append(s.Labels, scenarios.MachineryLabel(s))...), func() {
+	Describe(specName(s, repeat), containerDecorators(s), func() {
 		var d *drills.Drill
 		var failure string
 		keepFailure(&failure)

@@ -23,7 +23,7 @@ var interruptTimeouts = struct {
 // The interrupt check runs a real drill in a child process (this same test
 // binary), sends it SIGINT while the drill is underway, and checks that the
 // child removed its namespace before exiting.
-var _ = Describe("interrupting a drill", Label(scenarios.LabelInterruption), func() {
+var _ = Describe("interrupting a drill", Label(scenarios.LabelInterruption, scenarios.LabelSerial), Serial, func() {
 	It("removes its namespace and leaves nothing behind", func(ctx SpecContext) {
 		runID := "interrupt-" + time.Now().Format("150405")
 		var out bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,15 +48,14 @@ var env struct {
 	cluster *cluster.Cluster
 	image   string
 	// images maps each version name to the sample app image built for it.
-	images    map[string]string
+	images map[string]string
+	// nodePorts are this process's share of the published NodePorts.
 	nodePorts []int32
 	hostPorts map[int32]int32
 	runID     string
 	runDir    string
-	// capabilities says which Chaos Mesh fault kinds cannot run here.
-	capabilities faults.Capabilities
-	// faults is what injected faults need; chaosInstall is set when this
-	// suite installed Chaos Mesh.
+	// faults is what injected faults need; chaosInstall is set, on
+	// process 1, when this suite installed Chaos Mesh.
 	faults       faults.Host
 	chaosInstall *chaosmesh.Install
 }
@@ -69,68 +69,147 @@ func TestScenarios(t *testing.T) {
 	RunSpecs(t, "firedrill drills")
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
-	env.runID = *flagRunID
-	if env.runID == "" {
-		env.runID = time.Now().Format("20060102-150405")
+// shared is what process 1 sets up for the whole suite and hands to every
+// parallel process: where the cluster is, what this host can run, and which
+// fault backends were installed.
+type shared struct {
+	RunID, RunDir string
+	// Kubeconfig and Context reach an existing cluster; Kind names the
+	// kind cluster otherwise.
+	Kubeconfig, Context string
+	Kind                string
+	HostPorts           map[int32]int32
+	Capabilities        faults.Capabilities
+	ToxiproxyImage      string
+	Chaos               bool
+	ChaosMissing        string
+	ChaosTag            string
+	ChaosChart          string
+}
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	st := shared{RunID: *flagRunID, RunDir: *flagRunDir}
+	if st.RunID == "" {
+		st.RunID = time.Now().Format("20060102-150405")
 	}
-	env.runDir = *flagRunDir
-	if env.runDir == "" {
-		env.runDir = filepath.Join("..", "_runs", env.runID)
+	if st.RunDir == "" {
+		st.RunDir = filepath.Join("..", "_runs", st.RunID)
 	}
-	Expect(os.MkdirAll(env.runDir, 0o755)).To(Succeed())
+	Expect(os.MkdirAll(st.RunDir, 0o755)).To(Succeed())
+	loadImageNames()
+	env.runDir = st.RunDir
+	if *flagContext != "" {
+		st.Kubeconfig, st.Context = *flagKubeconfig, *flagContext
+	} else {
+		setUpKindCluster(ctx, &st)
+	}
+	raw, err := json.Marshal(st)
+	Expect(err).NotTo(HaveOccurred())
+	return raw
+}, func(ctx SpecContext, raw []byte) {
+	var st shared
+	Expect(json.Unmarshal(raw, &st)).To(Succeed())
+	env.runID, env.runDir = st.RunID, st.RunDir
+	loadImageNames()
+	if st.Kind == "" {
+		useExistingCluster(ctx, st)
+		return
+	}
+	attachKindCluster(ctx, st)
+}, NodeTimeout(2*suiteTimeouts.clusterUp+suiteTimeouts.loadImage))
+
+// loadImageNames reads the sample app images the Makefile names.
+func loadImageNames() {
 	env.image = os.Getenv("FIREDRILL_SAMPLEAPP_IMAGE")
 	Expect(env.image).NotTo(BeEmpty(), "FIREDRILL_SAMPLEAPP_IMAGE is not set: run through `make drill` or `make test`")
 	v2 := os.Getenv("FIREDRILL_SAMPLEAPP_V2_IMAGE")
 	Expect(v2).NotTo(BeEmpty(), "FIREDRILL_SAMPLEAPP_V2_IMAGE is not set: run through `make drill` or `make test`")
 	env.images = map[string]string{"v1": env.image, "v2": v2}
-	if *flagContext != "" {
-		useExistingCluster(ctx)
-		return
-	}
-	useKindCluster(ctx)
-}, NodeTimeout(2*suiteTimeouts.clusterUp+suiteTimeouts.loadImage))
+}
 
-func useKindCluster(ctx context.Context) {
+func newKind() *cluster.Kind {
 	configPath, err := cluster.FindConfig(".")
 	Expect(err).NotTo(HaveOccurred())
-	kind := cluster.NewKind(
+	return cluster.NewKind(
 		cluster.WithName(*flagCluster), cluster.WithConfig(configPath), cluster.WithProgress(GinkgoWriter),
 		cluster.WithAirgap(os.Getenv("FIREDRILL_AIRGAP") == "1"), cluster.WithNodeImage(os.Getenv("FIREDRILL_NODE_IMAGE")),
 	)
+}
+
+// setUpKindCluster, on process 1, brings the kind cluster up, loads the
+// images, probes what this host can run and installs the fault backends
+// that the selected drills need.
+func setUpKindCluster(ctx context.Context, st *shared) {
+	kind := newKind()
 	By("bringing up kind cluster " + *flagCluster)
+	var err error
 	env.cluster, err = kind.Up(ctx)
 	Expect(err).NotTo(HaveOccurred())
+	st.Kind = *flagCluster
 	By("loading " + env.image + " and " + env.images["v2"])
 	Expect(kind.LoadImages(ctx, env.image, env.images["v2"])).To(Succeed())
-	probeCapabilities(ctx, kind)
-	setUpFaultBackends(ctx, kind)
-	env.hostPorts, err = cluster.HostPorts(configPath, 0)
+	st.Capabilities = probeCapabilities(ctx, kind)
+	setUpFaultBackends(ctx, kind, st)
+	configPath, err := cluster.FindConfig(".")
 	Expect(err).NotTo(HaveOccurred())
-	for nodePort := range env.hostPorts {
-		env.nodePorts = append(env.nodePorts, nodePort)
+	st.HostPorts, err = cluster.HostPorts(configPath, 0)
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// attachKindCluster, on every process, connects to the cluster process 1
+// set up and takes its share of the published NodePorts.
+func attachKindCluster(ctx context.Context, st shared) {
+	kind := newKind()
+	var err error
+	env.cluster, err = kind.Attach(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	env.hostPorts = st.HostPorts
+	cfg, _ := GinkgoConfiguration()
+	env.nodePorts = portShare(st.HostPorts, GinkgoParallelProcess(), cfg.ParallelTotal)
+	Expect(env.nodePorts).NotTo(BeEmpty(), "%d parallel processes but only %d published NodePorts in kind-config.yaml", cfg.ParallelTotal, len(st.HostPorts))
+	env.faults = faults.Host{Capabilities: st.Capabilities, NodeExec: kind.NodeExec, Nodes: kind,
+		ToxiproxyImage: st.ToxiproxyImage, ChaosMissing: st.ChaosMissing}
+	if st.Chaos {
+		env.faults.Chaos, err = chaosmesh.NewClient(env.cluster.REST)
+		Expect(err).NotTo(HaveOccurred())
+		if GinkgoParallelProcess() == 1 {
+			install := chaosInstall(st.ChaosTag, st.ChaosChart)
+			env.chaosInstall = &install
+		}
 	}
-	slices.Sort(env.nodePorts)
+}
+
+// portShare is the NodePorts parallel process p of n may use: every n-th
+// one, so no two processes ever race for a port.
+func portShare(hostPorts map[int32]int32, p, n int) []int32 {
+	all := slices.Sorted(maps.Keys(hostPorts))
+	var mine []int32
+	for i, port := range all {
+		if i%n == p-1 {
+			mine = append(mine, port)
+		}
+	}
+	return mine
 }
 
 // probeCapabilities finds the Chaos Mesh fault kinds this host cannot run
 // and keeps the answer with the run's reports, so skips carry a reason.
-func probeCapabilities(ctx context.Context, kind *cluster.Kind) {
+func probeCapabilities(ctx context.Context, kind *cluster.Kind) faults.Capabilities {
 	By("probing which fault kinds this host can run")
 	caps, err := faults.Probe(ctx, kind.NodeExec)
 	Expect(err).NotTo(HaveOccurred())
-	env.capabilities = caps
 	raw, err := json.MarshalIndent(caps, "", "  ")
 	Expect(err).NotTo(HaveOccurred())
 	Expect(os.WriteFile(filepath.Join(env.runDir, "capabilities.json"), raw, 0o644)).To(Succeed())
 	AddReportEntry("fault capabilities", caps.String())
 	fmt.Fprintf(GinkgoWriter, "fault capabilities: %s\n", caps)
+	return caps
 }
 
-func useExistingCluster(ctx context.Context) {
+func useExistingCluster(ctx context.Context, st shared) {
 	Expect(*flagURL).NotTo(BeEmpty(), "-firedrill.url is required with -firedrill.context")
 	var err error
-	env.cluster, err = cluster.Existing(ctx, *flagKubeconfig, *flagContext)
+	env.cluster, err = cluster.Existing(ctx, st.Kubeconfig, st.Context)
 	Expect(err).NotTo(HaveOccurred())
 }
 
