@@ -94,6 +94,36 @@ func keepFailure(failure *string) {
 	})
 }
 
+// describeCalibration comes first in this file: Ginkgo orders specs by
+// their code location, and the calibration must start while other drills
+// run, to show that the measurement holds under concurrency.
+func describeCalibration(s drills.Scenario, repeat int) {
+	Describe(specName(s, repeat), containerDecorators(s), func() {
+		var d *drills.Drill
+		var failure string
+		keepFailure(&failure)
+		BeforeAll(func(ctx SpecContext) {
+			d = startDrill(ctx, s, repeat, &failure)
+			Expect(d.DeployStable(ctx)).To(Succeed())
+			Expect(d.StartObserver(ctx)).To(Succeed())
+			Expect(d.AwaitSteadyState(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Namespace+timeouts.StableReady+timeouts.SteadyState))
+
+		It("measures every injected outage within the bound it states", func(ctx SpecContext) {
+			c, err := d.Calibrate(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			table := fmt.Sprintf("Calibration at %d Hz, beside %d other drill(s) of this run.\n\n%s", c.RateHz, d.Report("").Concurrent, c.Table())
+			GinkgoWriter.Println(table)
+			path := filepath.Join(env.runDir, fmt.Sprintf("calibration-%d.md", repeat))
+			Expect(os.WriteFile(path, []byte(table), 0o644)).To(Succeed())
+			AddReportEntry("calibration table", table)
+			Expect(c.Rows).To(HaveLen(len(s.Calibrate)))
+			Expect(c.Within()).To(BeTrue(), "calibration off: %s\n%s", c, table)
+			Expect(d.Result()).To(drills.Pass())
+		}, NodeTimeout(2*timeouts.Restore))
+	})
+}
+
 func describeRollback(s drills.Scenario, repeat int) {
 	describeDrill(s, repeat, func(d **drills.Drill) {
 		if s.Expect == drills.ExpectSteady {
@@ -179,31 +209,4 @@ func budget(s drills.Scenario) time.Duration {
 		return *flagBudget
 	}
 	return s.Budget
-}
-
-func describeCalibration(s drills.Scenario, repeat int) {
-	Describe(specName(s, repeat), containerDecorators(s), func() {
-		var d *drills.Drill
-		var failure string
-		keepFailure(&failure)
-		BeforeAll(func(ctx SpecContext) {
-			d = startDrill(ctx, s, repeat, &failure)
-			Expect(d.DeployStable(ctx)).To(Succeed())
-			Expect(d.StartObserver(ctx)).To(Succeed())
-			Expect(d.AwaitSteadyState(ctx)).To(Succeed())
-		}, NodeTimeout(timeouts.Namespace+timeouts.StableReady+timeouts.SteadyState))
-
-		It("measures every injected outage within the bound it states", func(ctx SpecContext) {
-			c, err := d.Calibrate(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			table := c.Table()
-			GinkgoWriter.Printf("calibration at %d Hz:\n%s", c.RateHz, table)
-			path := filepath.Join(env.runDir, fmt.Sprintf("calibration-%d.md", repeat))
-			Expect(os.WriteFile(path, []byte(table), 0o644)).To(Succeed())
-			AddReportEntry("calibration table", table)
-			Expect(c.Rows).To(HaveLen(len(s.Calibrate)))
-			Expect(c.Within()).To(BeTrue(), "calibration off: %s\n%s", c, table)
-			Expect(d.Result()).To(drills.Pass())
-		}, NodeTimeout(2*timeouts.Restore))
-	})
 }
