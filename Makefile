@@ -69,7 +69,7 @@ drills: cluster
 test: unit e2e drills
 
 bench: images
-	@$(TIMED) bench env $(image_env) FIREDRILL_E2E=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+	@$(TIMED) bench env $(image_env) hack/bench.sh
 
 lint:
 	@$(TIMED) gofmt bash -c 'out=$$(gofmt -l $$(git ls-files "*.go")); [[ -z $$out ]] || { echo "not gofmt-ed: $$out"; exit 1; }'

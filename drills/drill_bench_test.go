@@ -42,6 +42,7 @@ func BenchmarkDrillToVerdict(b *testing.B) {
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s_to_verdict")
 	b.ReportMetric(overhead.Seconds()/float64(b.N), "s_harness_overhead")
+	fmt.Printf("BENCH drill_to_verdict=%.1f harness_overhead=%.1f\n", total.Seconds()/float64(b.N), overhead.Seconds()/float64(b.N))
 }
 
 func benchCluster(b *testing.B, ctx context.Context) (*cluster.Cluster, drills.Options) {
