@@ -41,10 +41,12 @@ const (
 	EventLastFailure   = "last-failure"
 	EventAlert         = "alert"
 	EventAlertFailed   = "alert-failed"
-	EventDetected      = "detected"
-	EventDecided       = "decided"
-	EventActuated      = "actuated"
-	EventRestored      = "restored"
+	// EventMachineryError: the machinery's own wait or action failed.
+	EventMachineryError = "machinery-error"
+	EventDetected       = "detected"
+	EventDecided        = "decided"
+	EventActuated       = "actuated"
+	EventRestored       = "restored"
 )
 
 // Options are the drill's environment: where the app images are, how the

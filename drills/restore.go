@@ -137,6 +137,9 @@ func (d *Drill) steadyRollback(serving rollback.Serving) string {
 			d.record(EventDecided, r.out.Decided, "unexpected rollback: "+r.out.DetectedBy+": "+r.out.Reason)
 			return fmt.Sprintf("the machinery rolled back at t0%+.3fs (%s: %s)", r.out.Decided.Sub(d.t0).Seconds(), r.out.DetectedBy, r.out.Reason)
 		}
+		// Kept as evidence: a machinery that failed while trying to act
+		// is not one that kept the canary on purpose.
+		d.record(EventMachineryError, time.Now(), r.err.Error())
 		d.outcome <- r
 	default:
 	}

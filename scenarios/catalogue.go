@@ -28,6 +28,9 @@ const (
 	// LabelSerial marks a drill that cannot share the cluster with others
 	// (it pauses the node, or installs a controller): it runs alone.
 	LabelSerial = "serial"
+	// LabelCaught marks a drill whose machinery lies: its verdict must be
+	// fail, for a reason its spec asserts exactly.
+	LabelCaught = "expect:caught"
 )
 
 // defaultSLO: at most 5% errors over a 2s window, restored after 10s clean.
@@ -46,6 +49,9 @@ var CanaryBadVersion = drills.Scenario{
 	Detection: rollback.DetectHarness,
 	SLO:       defaultSLO,
 	Budget:    45 * time.Second,
+	// A quarter of users hit the canary until it is gone: at most 15 % of
+	// requests may fail between injection and restored.
+	MaxErrorBudget: 0.15,
 }
 
 // CanaryCrashloop: the canary crashes on start; the machinery rolls back on

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/internal/kube"
@@ -68,14 +69,11 @@ func (j *jumpy) AwaitRollback(ctx context.Context) (rollback.Outcome, error) {
 	if err != nil {
 		return rollback.Outcome{}, err
 	}
-	deps := j.env.Client.AppsV1().Deployments(j.env.Namespace)
-	scale, err := deps.GetScale(ctx, pl.Canary.Deployment, metav1.GetOptions{})
-	if err != nil {
-		return rollback.Outcome{}, err
-	}
-	scale.Spec.Replicas = 0
-	if _, err := deps.UpdateScale(ctx, pl.Canary.Deployment, scale, metav1.UpdateOptions{}); err != nil {
-		return rollback.Outcome{}, err
+	// A patch, not get-and-update: the Deployment controller updates the
+	// status as the pod goes unready, and an update would conflict.
+	patch := []byte(`{"spec":{"replicas":0}}`)
+	if _, err := j.env.Client.AppsV1().Deployments(j.env.Namespace).Patch(ctx, pl.Canary.Deployment, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return rollback.Outcome{}, fmt.Errorf("scale the canary to 0: %w", err)
 	}
 	return rollback.Outcome{DetectedBy: rollback.DetectedByKubernetes, Reason: jumpyReason, Decided: decided,
 		Actuated: time.Now(), Actuation: "scaled the canary to 0"}, nil
@@ -95,7 +93,7 @@ func podReady(p *corev1.Pod) bool {
 var steadyRolledBackAnyway = func() drills.Scenario {
 	s := scenarios.CanaryUnready
 	s.Name, s.Machinery = "steady-rolled-back-anyway", jumpyHook
-	s.Labels = append([]string{"expect:caught"}, s.Labels...)
+	s.Labels = append([]string{scenarios.LabelCaught}, s.Labels...)
 	return s
 }()
 

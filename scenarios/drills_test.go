@@ -68,6 +68,9 @@ func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *str
 		AddReportEntry("drill report", path)
 		GinkgoWriter.Println("report:", path)
 		line := d.Report(*failure).Line(time.Since(started))
+		if slices.Contains(s.Labels, scenarios.LabelCaught) {
+			line += " (expect:caught: this drill must fail, and its spec asserts why)"
+		}
 		AddReportEntry("drill", line)
 		GinkgoWriter.Println("▶ " + line)
 	}
