@@ -185,6 +185,9 @@ func (k *Kind) create(ctx context.Context) error {
 	}
 	k.progress.printf("creating kind cluster %q with node image %s", k.name, image)
 	start := time.Now()
+	warmCtx, stopWarm := context.WithCancel(ctx)
+	defer stopWarm()
+	go k.warmNode(warmCtx)
 	_, err = inBackground(ctx, func() (struct{}, error) {
 		return struct{}{}, k.provider.Create(k.name,
 			kindcluster.CreateWithV1Alpha4Config(cfg),

@@ -64,7 +64,7 @@ func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error
 		return nil, err
 	}
 	for _, p := range pods.Items {
-		if p.Status.Phase == corev1.PodSucceeded || p.Labels["tier"] == "control-plane" {
+		if p.Status.Phase == corev1.PodSucceeded || p.Labels["tier"] == "control-plane" || notAwaited(p.Labels["k8s-app"]) {
 			// Control-plane static pods are judged by what they do
 			// (controlPlaneNotReady): their Ready condition waits on
 			// kubeadm's startup probes, 10 s apart.
@@ -83,6 +83,12 @@ func notReady(ctx context.Context, client kubernetes.Interface) ([]string, error
 	}
 	return append(append(pending, workloads...), controlPlaneNotReady(ctx, client)...), nil
 }
+
+// notAwaited names the kube-system apps readiness does not wait for: no
+// drill resolves a name (the observer uses a NodePort, the harness the API
+// server), so CoreDNS only slowed the wait by 5 s. A component that needs
+// DNS waits for CoreDNS itself.
+func notAwaited(app string) bool { return app == "kube-dns" }
 
 // leaderLeases are the leases the scheduler and the controller manager
 // renew while they run their control loops.
@@ -122,6 +128,9 @@ func notReadyWorkloads(ctx context.Context, client kubernetes.Interface) ([]stri
 		return nil, err
 	}
 	for _, d := range deps.Items {
+		if notAwaited(d.Spec.Template.Labels["k8s-app"]) {
+			continue
+		}
 		want := int32(1)
 		if d.Spec.Replicas != nil {
 			want = *d.Spec.Replicas
