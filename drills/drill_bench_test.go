@@ -85,7 +85,9 @@ func runDrill(ctx context.Context, d *drills.Drill) error {
 	return err
 }
 
-// intrinsic is the part of a drill that is waiting by design.
+// intrinsic is the part of a drill that is waiting by design: the steady
+// window, canary start to restored, the stability window, and the request
+// timeout that restored waits for so that in-flight requests are judged.
 func intrinsic(d *drills.Drill) time.Duration {
 	r := d.Report("")
 	var canary, restored time.Time
@@ -97,7 +99,7 @@ func intrinsic(d *drills.Drill) time.Duration {
 			restored = e.At
 		}
 	}
-	return drills.DefaultTimeouts().SteadyWindow + restored.Sub(canary) + d.Scenario.SLO.Stability
+	return drills.DefaultTimeouts().SteadyWindow + restored.Sub(canary) + d.Scenario.SLO.Stability + drills.DefaultObserverTimeout
 }
 
 // BenchmarkCalibration runs the calibration drill on the reused drill

@@ -65,7 +65,7 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 	}
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
 	err := phase(ctx, "confirm restored", d.opts.Timeouts.Restore, func(ctx context.Context) error {
-		return wait.PollUntilContextCancel(ctx, pollEvery*5, true, func(context.Context) (bool, error) {
+		return wait.PollUntilContextCancel(ctx, 2*pollEvery, true, func(context.Context) (bool, error) {
 			return !restoredAfter(d.observer.Settled(time.Now()), slo, from, interval).IsZero(), nil
 		})
 	})

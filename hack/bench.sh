@@ -39,7 +39,13 @@ ratio=$(field "$logs/BenchmarkClusterCreateToReady.log" ratio)
 
 say "time to the first verdict: make drill focused on canary-bad-version"
 make drill GINKGO_FLAGS="--focus=canary-bad-version" >"$logs/warm.log" 2>&1 || true # warms the cluster and the build
-first=$(timed_make "$logs/first.log" drill DRILL_PROCS=1 GINKGO_FLAGS="--focus=canary-bad-version")
+# The verdict is known when the drill report is written (its "finished"),
+# before the namespace is deleted and the suite reports are rendered.
+first_dir=$logs/first-run
+start_ms=$(date +%s%3N)
+whole=$(timed_make "$logs/first.log" drill DRILL_PROCS=1 RUN_DIR="$first_dir" GINKGO_FLAGS="--focus=canary-bad-version")
+finished=$(jq -r .finished "$first_dir"/canary-bad-version-*.json | head -1)
+first=$(awk -v s="$start_ms" -v f="$(date -d "$finished" +%s%3N)" 'BEGIN{printf "%.1f", (f-s)/1000}')
 
 if [[ ${BENCH_SUITE:-1} == 1 ]]; then
 	say "suite wall time, sequential then concurrent (logs: $logs/suite-*.log)"
@@ -60,7 +66,7 @@ echo
 echo "| measurement | firedrill | anchor | ratio or goal |"
 echo "|---|---:|---:|---|"
 echo "| cluster create→Ready, vs plain \`kind create cluster --wait\` | ${ready} s | ${plain} s | ${ratio} (goal ≤ 20 s) |"
-echo "| time to the first verdict (\`make drill\` focused on canary-bad-version, warm) | ${first} s | | goal ≤ 45 s |"
+echo "| time to the first verdict (\`make drill\` focused on canary-bad-version, warm; the whole command: ${whole} s) | ${first} s | | goal ≤ 45 s |"
 echo "$suite_row"
 grep -h '^BENCH observer_vs_vegeta' "$logs/BenchmarkObserverVsVegeta.log" | while read -r _ _ rate ors ocpu vrs vcpu; do
 	echo "| observer at ${rate#rate=} rps vs \`vegeta attack\`: achieved rps, client CPU s/s | ${ors#*=} rps, ${ocpu#*=} | ${vrs#*=} rps, ${vcpu#*=} | |"

@@ -71,8 +71,8 @@ func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *str
 		if slices.Contains(s.Labels, scenarios.LabelCaught) {
 			line += " (expect:caught: this drill must fail, and its spec asserts why)"
 		}
-		AddReportEntry("drill", line)
-		GinkgoWriter.Println("▶ " + line)
+		// Always visible, with or without -v: one line per drill.
+		AddReportEntry("▶ "+line, ReportEntryVisibilityAlways)
 	}
 	// A fault this host cannot run skips the drill before anything is
 	// created; the report still says so.
