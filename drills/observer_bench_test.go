@@ -30,19 +30,9 @@ func BenchmarkObserverRate(b *testing.B) {
 			var requests, failed int
 			var wall, cpu time.Duration
 			for b.Loop() {
-				o, err := NewObserver(ObserverConfig{URL: srv.URL, Rate: rate})
-				if err != nil {
-					b.Fatal(err)
-				}
-				cpu0, start := processCPU(b), time.Now()
-				if err := o.Start(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-				time.Sleep(benchTraffic)
-				stopAt := time.Now()
-				ss := o.Stop()
-				wall += stopAt.Sub(start)
-				cpu += processCPU(b) - cpu0
+				ss, w, c := driveObserver(b, srv.URL, rate, benchTraffic)
+				wall += w
+				cpu += c
 				requests += len(ss)
 				for _, s := range ss {
 					if s.Failed() {
@@ -63,6 +53,24 @@ func BenchmarkObserverRate(b *testing.B) {
 				rate, verdict, achieved, failed, requests, sustained)
 		})
 	}
+}
+
+// driveObserver runs an observer against url at rate for d and returns its
+// samples, the wall time until traffic was told to stop, and the CPU time
+// this process spent meanwhile (including draining the last requests).
+func driveObserver(b *testing.B, url string, rate int, d time.Duration) ([]Sample, time.Duration, time.Duration) {
+	o, err := NewObserver(ObserverConfig{URL: url, Rate: rate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu0, start := processCPU(b), time.Now()
+	if err := o.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(d)
+	wall := time.Since(start)
+	ss := o.Stop()
+	return ss, wall, processCPU(b) - cpu0
 }
 
 // processCPU returns the user plus system CPU time this process has used.

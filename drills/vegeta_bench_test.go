@@ -91,18 +91,8 @@ func freePort(b *testing.B) int {
 // observerRun drives url with the observer and returns the rate achieved
 // and the CPU seconds this process spent per second of traffic.
 func observerRun(b *testing.B, url string, rate int) (float64, float64) {
-	o, err := NewObserver(ObserverConfig{URL: url, Rate: rate})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cpu0, start := processCPU(b), time.Now()
-	if err := o.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	time.Sleep(vegetaTraffic)
-	ss := o.Stop()
-	wall := time.Since(start).Seconds()
-	return float64(len(ss)) / wall, (processCPU(b) - cpu0).Seconds() / wall
+	ss, wall, cpu := driveObserver(b, url, rate, vegetaTraffic)
+	return float64(len(ss)) / wall.Seconds(), cpu.Seconds() / wall.Seconds()
 }
 
 // vegetaRun drives url with the vegeta CLI at the same rate and timeout,

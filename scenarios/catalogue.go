@@ -61,7 +61,7 @@ var CanaryCrashloop = drills.Scenario{
 	Labels:    []string{LabelCrashloop, LabelDetectKube},
 	Stable:    stable,
 	Canary:    rollback.Version{Name: "v2", Replicas: 1},
-	Fault:     drills.CanaryFault{Kind: "crashloop", Env: map[string]string{appcontract.EnvCrashOnStart: "true"}, Onset: drills.OnsetCanaryCrashes},
+	Fault:     crashOnStart,
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
@@ -279,6 +279,9 @@ var CanaryTimeShift = drills.Scenario{
 var newVersion = rollback.Version{Name: "v2"}
 
 // badVersion answers HTTP 500 to every request.
+// crashOnStart: the new version exits on start, so it never becomes ready.
+var crashOnStart = drills.CanaryFault{Kind: "crashloop", Env: map[string]string{appcontract.EnvCrashOnStart: "true"}, Onset: drills.OnsetCanaryCrashes}
+
 var badVersion = drills.CanaryFault{Kind: "bad-version", Env: map[string]string{appcontract.EnvErrorRatio: "1"}, Onset: drills.OnsetCanaryServesErrors}
 
 // UndoBadVersion: the rolling update brings in a version that fails every
@@ -304,7 +307,7 @@ var UndoCrashloop = drills.Scenario{
 	Labels:    []string{LabelCrashloop, LabelDetectKube},
 	Stable:    stable,
 	Canary:    newVersion,
-	Fault:     drills.CanaryFault{Kind: "crashloop", Env: map[string]string{appcontract.EnvCrashOnStart: "true"}, Onset: drills.OnsetCanaryCrashes},
+	Fault:     crashOnStart,
 	Detection: rollback.DetectKubernetes,
 	SLO:       defaultSLO,
 	Budget:    60 * time.Second,
