@@ -21,6 +21,9 @@ image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image
 	FIREDRILL_TOXIPROXY_IMAGE=$$(images/build.sh --print-toxiproxy-image) \
 	FIREDRILL_CHAOS_MESH_TAG=$$(images/build.sh --print-chaos-mesh-tag) \
 	FIREDRILL_CHAOS_MESH_CHART=$$(images/build.sh --print-chaos-mesh-chart) \
+	FIREDRILL_ARGO_ROLLOUTS_IMAGE=$$(images/build.sh --print-argo-rollouts-image) \
+	FIREDRILL_ARGO_ROLLOUTS_MANIFEST=$$(images/build.sh --print-argo-rollouts-manifest) \
+	FIREDRILL_PROMETHEUS_IMAGE=$$(images/build.sh --print-prometheus-image) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
 .PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint

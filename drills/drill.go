@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/dynamic"
+
 	"github.com/firedrill-dev/firedrill/cluster"
 	// The fault kinds register themselves; drills looks them up by name.
 	"github.com/firedrill-dev/firedrill/faults"
@@ -47,6 +49,13 @@ const (
 	EventDecided        = "decided"
 	EventActuated       = "actuated"
 	EventRestored       = "restored"
+	// EventSLOBreach is the harness's first SLO breach when the machinery
+	// detected by itself: kept beside the machinery's detected mark for
+	// comparison.
+	EventSLOBreach = "slo-breach"
+	// EventPromoted: the machinery promoted the new version instead of
+	// rolling it back.
+	EventPromoted = "promoted"
 )
 
 // Options are the drill's environment: where the app images are, how the
@@ -74,6 +83,9 @@ type Options struct {
 	// Repeat numbers this run when the scenario is repeated (1-based); 0
 	// when it runs once.
 	Repeat int
+	// Prometheus is the server a machinery's analysis queries (zero takes
+	// rollback.DefaultPrometheus, the one the suite installs).
+	Prometheus rollback.PrometheusRef
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -166,10 +178,34 @@ func (d *Drill) buildMachinery() error {
 	}
 	env := rollback.Env{
 		Client: d.cluster.Client, Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
-		Detection: detection, Log: d.opts.Log, Pods: hook,
+		Detection: detection, Log: d.opts.Log, Pods: hook, Prometheus: d.opts.Prometheus,
 	}
-	d.machinery, err = spec.Build(env, rollback.Plan{Stable: d.version(d.Scenario.Stable), Canary: d.version(d.Scenario.canaryVersion()), Detection: detection})
+	if env.Prometheus.Service == "" {
+		env.Prometheus = rollback.DefaultPrometheus
+	}
+	if d.cluster.REST != nil {
+		if env.Dynamic, err = dynamic.NewForConfig(d.cluster.REST); err != nil {
+			return fmt.Errorf("dynamic client: %w", err)
+		}
+	}
+	plan := d.Scenario.plan()
+	plan.Stable, plan.Canary, plan.Detection = d.version(plan.Stable), d.version(plan.Canary), detection
+	d.machinery, err = spec.Build(env, plan)
 	return err
+}
+
+// Preflight checks, before anything is written, that the cluster can run
+// the drill's machinery (its controller is installed, its configuration is
+// accepted); machineries that need nothing pass at once.
+func (d *Drill) Preflight(ctx context.Context) error {
+	p, ok := d.machinery.(rollback.Preflighter)
+	if !ok {
+		return nil
+	}
+	if err := p.Preflight(ctx); err != nil {
+		return fmt.Errorf("scenario %s: %w", d.Scenario.Name, err)
+	}
+	return nil
 }
 
 // version fills in the image of a version that names none.

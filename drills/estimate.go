@@ -13,6 +13,9 @@ const (
 	howExact    = "the start of a recorded user request"
 	howRestored = "first sample whose window holds the SLO; the outage may have ended as early as the last bad request (window lag) or one interval before it"
 	howOutage   = "the outage start the sample app reported"
+	// howMachineryWatch: a machinery's own check, seen by the harness's
+	// watch; the check finished up to Before earlier (1 s timestamps).
+	howMachineryWatch = "the machinery's own check, as the harness's watch saw it; its 1 s timestamp bounds how much earlier it finished"
 )
 
 // bad reports whether a user would have counted the request against the

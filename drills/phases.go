@@ -136,9 +136,17 @@ func (d *Drill) confirmCanaryErrors(ctx context.Context) error {
 	start, _ := d.event(EventCanaryStarted)
 	canary := d.Scenario.Canary.Name
 	return wait.PollUntilContextCancel(ctx, pollEvery, true, func(context.Context) (bool, error) {
+		slow := d.Scenario.Fault.Onset == OnsetCanarySlow
 		for _, s := range d.observer.Since(start) {
-			if s.Version == canary && s.Failed() {
+			if s.Version != canary {
+				continue
+			}
+			if s.Failed() {
 				d.mark(EventOnset, s.At, sampledBound(d.observer.Interval()), fmt.Sprintf("canary %s answered status %d to a user request", canary, s.Status))
+				return true, nil
+			}
+			if slow && s.Latency > d.Scenario.SLO.MaxP99 {
+				d.mark(EventOnset, s.At, sampledBound(d.observer.Interval()), fmt.Sprintf("canary %s answered a user request in %s, over the SLO's %s", canary, s.Latency.Round(time.Millisecond), d.Scenario.SLO.MaxP99))
 				return true, nil
 			}
 		}
@@ -173,7 +181,7 @@ func (d *Drill) confirmCrash(ctx context.Context) error {
 // AwaitRollback waits for the machinery's decision and actuation. A steady
 // drill expects no rollback and returns at once.
 func (d *Drill) AwaitRollback(ctx context.Context) error {
-	if d.Scenario.Expect == ExpectSteady {
+	if d.Scenario.Expect.Steady() {
 		return nil
 	}
 	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
@@ -182,14 +190,30 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 			if r.err != nil {
 				return r.err
 			}
-			d.record(EventDecided, r.out.Decided, r.out.DetectedBy+": "+r.out.Reason)
-			d.record(EventActuated, r.out.Actuated, r.out.Actuation)
-			d.mu.Lock()
-			d.result = &Result{DetectedBy: r.out.DetectedBy, Reason: r.out.Reason, Evidence: r.out.Evidence}
-			d.mu.Unlock()
+			d.recordOutcome(r.out)
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	})
+}
+
+// recordOutcome puts the machinery's marks on the timeline: its own
+// detection when it has one, then its decision and actuation, or its
+// promotion of the new version instead.
+func (d *Drill) recordOutcome(out rollback.Outcome) {
+	if !out.Detected.IsZero() {
+		d.mark(EventDetected, out.Detected, Bound{Before: out.DetectedBefore, How: howMachineryWatch}, out.DetectedBy+": "+out.DetectedDetail)
+	}
+	res := &Result{DetectedBy: out.DetectedBy, Reason: out.Reason, Evidence: out.Evidence}
+	if out.Promoted {
+		d.record(EventPromoted, out.Decided, out.Reason)
+		res.Promoted = out.Reason
+	} else {
+		d.record(EventDecided, out.Decided, out.DetectedBy+": "+out.Reason)
+		d.record(EventActuated, out.Actuated, out.Actuation)
+	}
+	d.mu.Lock()
+	d.result = res
+	d.mu.Unlock()
 }

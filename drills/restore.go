@@ -40,6 +40,9 @@ type Result struct {
 	// RolledBack, for a steady drill, says how the machinery rolled back
 	// although it should not have; "" when it kept the canary.
 	RolledBack string
+	// Promoted says how the machinery promoted the new version instead of
+	// rolling it back; "" when it did not.
+	Promoted string
 	// Verdict and Why are the drill's verdict on this result (Judge), set
 	// once the result is complete.
 	Verdict, Why string
@@ -54,9 +57,12 @@ type Result struct {
 // that have all finished); once the observer has drained, it is judged again
 // on the whole stream, and that is the instant recorded.
 func (d *Drill) ConfirmRestored(ctx context.Context) error {
+	if _, promoted := d.event(EventPromoted); promoted && !d.Scenario.Expect.Steady() {
+		return d.watchPromoted(ctx)
+	}
 	onset, okOnset := d.event(EventOnset)
 	from, okFrom := d.event(EventActuated)
-	if d.Scenario.Expect == ExpectSteady {
+	if d.Scenario.Expect.Steady() {
 		// No rollback: service must come back on its own, measured from onset.
 		from, okFrom = onset, okOnset
 	}
@@ -99,54 +105,96 @@ func (d *Drill) recordEstimate(e estimate, interval time.Duration) {
 		d.mark(EventFirstFailure, e.firstBad, sampledBound(interval), "first bad user request after injection")
 	}
 	if e.analysis.Breached {
-		d.mark(EventDetected, e.analysis.Detected, sampledBound(interval), "first SLO breach")
+		// A machinery that detects by itself owns the detected mark; the
+		// harness's first breach stays beside it for comparison.
+		name := EventDetected
+		if _, own := d.event(EventDetected); own {
+			name = EventSLOBreach
+		}
+		d.mark(name, e.analysis.Detected, sampledBound(interval), "first SLO breach")
 	}
 	if !e.lastBad.IsZero() {
 		d.mark(EventLastFailure, e.lastBad, Bound{How: howExact}, "last bad user request before restored")
 	}
-	d.mark(EventRestored, e.restored, e.restoredBound, fmt.Sprintf("SLO held for %s", d.Scenario.SLO.stability()))
+	if !e.restored.IsZero() {
+		d.mark(EventRestored, e.restored, e.restoredBound, fmt.Sprintf("SLO held for %s", d.Scenario.SLO.stability()))
+	}
 }
 
 // readMachinery asks the machinery what it serves now and, for a steady
-// drill, whether it rolled back anyway.
+// drill, whether it rolled back anyway (or, when it must, promoted).
 func (d *Drill) readMachinery(ctx context.Context) error {
 	if len(d.Scenario.Calibrate) > 0 {
 		return nil
+	}
+	var outcome *outcomeOrErr
+	if d.Scenario.Expect.Steady() {
+		outcome = d.steadyOutcome(ctx)
 	}
 	serving, err := d.machinery.Serving(ctx)
 	if err != nil {
 		return fmt.Errorf("ask %s what it serves: %w", d.machinery.Name(), err)
 	}
-	var rolledBack string
-	if d.Scenario.Expect == ExpectSteady {
-		rolledBack = d.steadyRollback(serving)
+	var rolledBack, promoted string
+	if d.Scenario.Expect.Steady() {
+		rolledBack, promoted = d.steadyRollback(outcome, serving)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.result.Serving, d.result.RolledBack = serving, rolledBack
+	if promoted != "" {
+		d.result.Promoted = promoted
+	}
 	d.result.Verdict, d.result.Why = Judge(*d.result, d.Scenario, d.machinery.Name())
 	return nil
 }
 
-// steadyRollback says how the machinery rolled back in a steady drill: it
-// reported a rollback, or it no longer serves the canary.
-func (d *Drill) steadyRollback(serving rollback.Serving) string {
+// steadyOutcome takes what the machinery reported in a steady drill, if
+// anything: at once, or, when the drill expects a promotion, once the
+// machinery reports (within the rollback timeout).
+func (d *Drill) steadyOutcome(ctx context.Context) *outcomeOrErr {
+	var wait <-chan time.Time
+	if d.Scenario.Expect == ExpectPromoted {
+		wait = time.After(d.opts.Timeouts.Rollback)
+	}
 	select {
 	case r := <-d.outcome:
-		if r.err == nil {
-			d.record(EventDecided, r.out.Decided, "unexpected rollback: "+r.out.DetectedBy+": "+r.out.Reason)
-			return fmt.Sprintf("the machinery rolled back at t0%+.3fs (%s: %s)", r.out.Decided.Sub(d.t0).Seconds(), r.out.DetectedBy, r.out.Reason)
+		return &r
+	case <-wait:
+	case <-ctx.Done():
+	}
+	if wait == nil {
+		select {
+		case r := <-d.outcome:
+			return &r
+		default:
 		}
+	}
+	return nil
+}
+
+// steadyRollback says how the machinery rolled back in a steady drill (it
+// reported a rollback, or it no longer serves the canary) and how it
+// promoted the canary, if it did.
+func (d *Drill) steadyRollback(r *outcomeOrErr, serving rollback.Serving) (rolledBack, promoted string) {
+	switch {
+	case r == nil:
+	case r.err != nil:
 		// Kept as evidence: a machinery that failed while trying to act
 		// is not one that kept the canary on purpose.
 		d.record(EventMachineryError, time.Now(), r.err.Error())
-		d.outcome <- r
+		d.outcome <- *r
+	case r.out.Promoted:
+		d.record(EventPromoted, r.out.Decided, r.out.Reason)
+		promoted = r.out.Reason
 	default:
+		d.record(EventDecided, r.out.Decided, "unexpected rollback: "+r.out.DetectedBy+": "+r.out.Reason)
+		return fmt.Sprintf("the machinery rolled back at t0%+.3fs (%s: %s)", r.out.Decided.Sub(d.t0).Seconds(), r.out.DetectedBy, r.out.Reason), ""
 	}
 	if !serving.Has(d.Scenario.Canary.Name) {
-		return fmt.Sprintf("the machinery rolled back: it no longer serves canary %s (%s)", d.Scenario.Canary.Name, serving.Detail)
+		return fmt.Sprintf("the machinery rolled back: it no longer serves canary %s (%s)", d.Scenario.Canary.Name, serving.Detail), promoted
 	}
-	return ""
+	return "", promoted
 }
 
 // restoredAfter returns the first instant at or after actuated from which
@@ -171,7 +219,7 @@ func (d *Drill) finishResult(samples []Sample, e estimate) {
 	m := d.marks()
 	res := d.resultCopy()
 	res.Marks, res.Breached = m, e.analysis.Breached
-	if d.Scenario.Expect == ExpectSteady && !m.Detected.IsZero() {
+	if d.Scenario.Expect.Steady() && !m.Detected.IsZero() {
 		// No machinery acts in a steady drill: from detection on, the time
 		// is all self-recovery, not decide or actuate.
 		m.Decided, m.Actuated = m.Detected, m.Detected
@@ -209,8 +257,11 @@ func (d *Drill) onsetFrom() string {
 	if _, ok := d.event(EventInjected); ok {
 		return "fault injection, confirmed through the API"
 	}
-	if d.Scenario.Fault.Onset == OnsetCanaryCrashes {
+	switch d.Scenario.Fault.Onset {
+	case OnsetCanaryCrashes:
 		return "the canary's first crash"
+	case OnsetCanarySlow:
+		return "the first slow answer of the canary"
 	}
 	return "the first failed request the canary answered"
 }
@@ -274,4 +325,42 @@ func servedVersions(samples []Sample, from time.Time) (string, []string) {
 		out += fmt.Sprintf("%s %.1f%%", v, 100*float64(counts[v])/float64(total))
 	}
 	return out, order
+}
+
+// watchPromoted is ConfirmRestored for a drill whose machinery promoted the
+// bad version: there is no rollback to restore service, so the drill keeps
+// observing users for one stability window after the promotion, as
+// evidence of what they saw, and then judges.
+func (d *Drill) watchPromoted(ctx context.Context) error {
+	promoted, _ := d.event(EventPromoted)
+	slo, interval := d.Scenario.SLO, d.observer.Interval()
+	until := promoted.Add(slo.stability())
+	err := phase(ctx, "observe the promoted version", d.opts.Timeouts.Restore, func(ctx context.Context) error {
+		return wait.PollUntilContextCancel(ctx, 2*pollEvery, true, func(context.Context) (bool, error) {
+			settled := d.observer.Settled(time.Now())
+			return len(settled) > 0 && settled[len(settled)-1].At.After(until), nil
+		})
+	})
+	d.noteNeighbours(ctx)
+	samples := d.observer.Stop()
+	if err != nil {
+		return err
+	}
+	injected := d.injected()
+	a := Analyze(samples, slo, injected, interval)
+	if a.NoTraffic() {
+		return fmt.Errorf("observe the promoted version: no user request was observed after %s", injected.Format("15:04:05.000"))
+	}
+	if a.Breached {
+		d.recordEstimate(estimate{analysis: a, firstBad: firstBad(samples, slo, injected)}, interval)
+	}
+	res := d.resultCopy()
+	res.Marks, res.Breached = d.marks(), a.Breached
+	res.MTTRErr = "the machinery promoted the new version; nothing restored service"
+	res.ErrorBudget = BudgetConsumed(samples, injected, samples[len(samples)-1].At.Add(time.Nanosecond))
+	res.ServedAfter, res.ServedBy = servedVersions(samples, promoted)
+	d.mu.Lock()
+	d.result = &res
+	d.mu.Unlock()
+	return d.readMachinery(ctx)
 }

@@ -54,6 +54,10 @@ type Scenario struct {
 	// MaxErrorBudget, when set, fails the drill if more than this share of
 	// user requests failed between injection and restored.
 	MaxErrorBudget float64
+	// MachineryConfig is the machinery's own configuration, such as the
+	// team's AnalysisTemplates and Rollout strategy for argo-rollouts;
+	// empty takes the machinery's default.
+	MachineryConfig rollback.Config
 }
 
 // Expect says what a drill expects of the machinery.
@@ -66,10 +70,16 @@ const (
 	// ExpectSteady: the canary stays; the SLO must be restored (or never
 	// breached) within the budget without a rollback.
 	ExpectSteady Expect = "steady"
+	// ExpectPromoted: a steady drill whose machinery must also complete
+	// the rollout, promoting the canary, with no abort.
+	ExpectPromoted Expect = "promoted"
 )
 
 // expectations are the Expect values a scenario may name.
-var expectations = []Expect{ExpectRollback, ExpectSteady}
+var expectations = []Expect{ExpectRollback, ExpectSteady, ExpectPromoted}
+
+// Steady reports whether the drill expects no rollback.
+func (e Expect) Steady() bool { return e == ExpectSteady || e == ExpectPromoted }
 
 // Onset says how a fault's onset is confirmed on the data plane or the API.
 type Onset string
@@ -81,6 +91,9 @@ const (
 	// OnsetCanaryCrashes: the API shows a canary container that exited with
 	// an error.
 	OnsetCanaryCrashes Onset = "canary-crashes"
+	// OnsetCanarySlow: the observer saw the canary version answer slower
+	// than the SLO's latency bound.
+	OnsetCanarySlow Onset = "canary-slow"
 )
 
 // CanaryFault is a fault carried by the canary version itself: the sample
@@ -148,7 +161,7 @@ func (s Scenario) machinery() (rollback.Spec, error) {
 
 // plan is what the scenario asks of its machinery.
 func (s Scenario) plan() rollback.Plan {
-	return rollback.Plan{Stable: s.Stable, Canary: s.canaryVersion(), Detection: s.Detection}
+	return rollback.Plan{Stable: s.Stable, Canary: s.canaryVersion(), Detection: s.Detection, Config: s.MachineryConfig}
 }
 
 func (s Scenario) checkMachinery() error {
@@ -174,8 +187,12 @@ func (s Scenario) checkFault() error {
 	}
 	switch s.Fault.Onset {
 	case OnsetCanaryServesErrors, OnsetCanaryCrashes:
+	case OnsetCanarySlow:
+		if s.SLO.MaxP99 == 0 {
+			return fmt.Errorf("scenario %s: fault onset %q needs slo.maxP99, the latency a slow answer exceeds", s.Name, s.Fault.Onset)
+		}
 	default:
-		return fmt.Errorf("scenario %s: fault onset %q: want %q or %q", s.Name, s.Fault.Onset, OnsetCanaryServesErrors, OnsetCanaryCrashes)
+		return fmt.Errorf("scenario %s: fault onset %q: want %q, %q or %q", s.Name, s.Fault.Onset, OnsetCanaryServesErrors, OnsetCanaryCrashes, OnsetCanarySlow)
 	}
 	if s.Fault.Kind == "" {
 		return fmt.Errorf("scenario %s: fault kind is empty", s.Name)
@@ -188,9 +205,9 @@ func (s Scenario) checkFault() error {
 
 func (s Scenario) checkExpect() error {
 	if !slices.Contains(expectations, s.Expect) {
-		return fmt.Errorf("scenario %s: expect %q: want %q (rollback) or %q", s.Name, s.Expect, ExpectRollback, ExpectSteady)
+		return fmt.Errorf("scenario %s: expect %q: want %q (rollback), %q or %q", s.Name, s.Expect, ExpectRollback, ExpectSteady, ExpectPromoted)
 	}
-	if s.HoldSLO && s.Expect != ExpectSteady {
+	if s.HoldSLO && !s.Expect.Steady() {
 		return fmt.Errorf("scenario %s: holdSLO: only a steady drill can hold the SLO through its fault", s.Name)
 	}
 	if math.IsNaN(s.MaxErrorBudget) || s.MaxErrorBudget < 0 || s.MaxErrorBudget >= 1 {

@@ -18,6 +18,7 @@ func Judge(res Result, s Scenario, machinery string) (string, string) {
 		return judgeCalibration(res.Calibration)
 	}
 	for _, why := range []string{
+		checkPromoted(res, s, machinery),
 		checkRestored(res),
 		checkBudget(res, s.Budget),
 		checkErrorBudget(res, s.MaxErrorBudget),
@@ -33,7 +34,7 @@ func Judge(res Result, s Scenario, machinery string) (string, string) {
 
 // checkExpectation applies what the scenario expects of the machinery.
 func checkExpectation(res Result, s Scenario, machinery string) string {
-	if s.Expect == ExpectSteady {
+	if s.Expect.Steady() {
 		if why := checkKeptCanary(res); why != "" {
 			return why
 		}
@@ -41,7 +42,12 @@ func checkExpectation(res Result, s Scenario, machinery string) string {
 			return why
 		}
 		if s.HoldSLO {
-			return checkHeldSLO(res)
+			if why := checkHeldSLO(res); why != "" {
+				return why
+			}
+		}
+		if s.Expect == ExpectPromoted && res.Promoted == "" {
+			return fmt.Sprintf("%s never completed the rollout of %s (%s)", machinery, s.Canary.Name, res.Serving.Detail)
 		}
 		return ""
 	}
@@ -53,6 +59,18 @@ func detectedBy(res Result) string {
 		return "nobody (steady drill)"
 	}
 	return res.DetectedBy
+}
+
+// checkPromoted fails a drill that expected a rollback and whose machinery
+// promoted the new version instead: it declared healthy a version users
+// saw failing. This is the verdict of the expect:caught drills.
+func checkPromoted(res Result, s Scenario, machinery string) string {
+	if res.Promoted == "" || s.Expect.Steady() {
+		return ""
+	}
+	b := res.ErrorBudget
+	return fmt.Sprintf("%s promoted %s, a version users saw failing: %d of %d requests failed from injection on (%.1f%%); %s",
+		machinery, s.Canary.Name, b.Failed, b.Total, 100*b.Fraction, res.Promoted)
 }
 
 // checkRestored fails a result that has no MTTR.

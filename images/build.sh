@@ -5,7 +5,10 @@
 #   images/build.sh node         only the kind node image
 #   images/build.sh toxiproxy    only the Toxiproxy sidecar image
 #   images/build.sh chaos-mesh   only the Chaos Mesh images
-#   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh)
+#   images/build.sh argo-rollouts  only the Argo Rollouts controller image
+#   images/build.sh prometheus   only the Prometheus server image
+#   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh,
+#                                Argo Rollouts, Prometheus)
 #   images/build.sh --print-node-image
 #                                print the node image tag for this checkout
 #   images/build.sh --print-sampleapp-image
@@ -16,6 +19,11 @@
 #                                print the Toxiproxy sidecar image tag
 #   images/build.sh --print-chaos-mesh-tag
 #                                print the Chaos Mesh image tag (the chart's images.tag)
+#   images/build.sh --print-argo-rollouts-image
+#   images/build.sh --print-argo-rollouts-manifest
+#                                print the controller image tag, and its install manifest
+#   images/build.sh --print-prometheus-image
+#                                print the Prometheus server image tag
 #
 # Build outputs live in $FIREDRILL_CACHE (default ~/.cache/firedrill), logs in
 # $FIREDRILL_CACHE/logs. Every step prints one line with its duration.
@@ -33,6 +41,10 @@ source "$IMAGES_DIR/sampleapp/build.sh"
 source "$IMAGES_DIR/toxiproxy/build.sh"
 # shellcheck source=/dev/null
 source "$IMAGES_DIR/chaos-mesh/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/argo-rollouts/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/prometheus/build.sh"
 
 main() {
 	case "${1:-all}" in
@@ -42,16 +54,21 @@ main() {
 	--print-toxiproxy-image) toxiproxy_image ;;
 	--print-chaos-mesh-tag) chaos_mesh_tag ;;
 	--print-chaos-mesh-chart) chaos_mesh_chart ;;
+	--print-argo-rollouts-image) argo_rollouts_image ;;
+	--print-argo-rollouts-manifest) argo_rollouts_manifest ;;
+	--print-prometheus-image) prometheus_image ;;
 	node) timed node node_steps ;;
 	sampleapp) timed sampleapp sampleapp_steps ;;
 	toxiproxy) timed toxiproxy toxiproxy_steps ;;
 	chaos-mesh) timed chaos-mesh chaos_mesh_steps ;;
+	argo-rollouts) timed argo-rollouts argo_rollouts_steps ;;
+	prometheus) timed prometheus prometheus_steps ;;
 	apps) app_steps ;;
 	all)
 		timed node node_steps
 		app_steps
 		;;
-	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, apps or all" >&2; exit 2 ;;
+	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, argo-rollouts, prometheus, apps or all" >&2; exit 2 ;;
 	esac
 }
 
@@ -61,6 +78,8 @@ app_steps() {
 	timed sampleapp sampleapp_steps
 	timed toxiproxy toxiproxy_steps
 	timed chaos-mesh chaos_mesh_steps
+	timed argo-rollouts argo_rollouts_steps
+	timed prometheus prometheus_steps
 }
 
 # chaos_mesh_chart prints the Helm chart directory inside the pinned

@@ -22,10 +22,10 @@ const (
 // Validate refuses an unknown detection mode.
 func (d Detection) Validate() error {
 	switch d {
-	case DetectKubernetes, DetectHarness:
+	case DetectKubernetes, DetectHarness, DetectAnalysis:
 		return nil
 	}
-	return fmt.Errorf("unknown detection %q: want %q or %q", d, DetectKubernetes, DetectHarness)
+	return fmt.Errorf("unknown detection %q: want %q, %q or %q", d, DetectKubernetes, DetectHarness, DetectAnalysis)
 }
 
 // DetectedByHarness is how a report labels detection delegated to the harness.
@@ -60,6 +60,17 @@ type Outcome struct {
 	DetectedBy string
 	// Reason is the signal or alert that led to the decision.
 	Reason string
+	// Detected, when the machinery detects by itself (DetectAnalysis), is
+	// when its watch saw the first failed check; DetectedDetail says which
+	// check, in the machinery's words, and DetectedBefore how long before
+	// the watch saw it the check may have failed.
+	Detected       time.Time
+	DetectedDetail string
+	DetectedBefore time.Duration
+	// Promoted says the machinery declared the new version healthy and
+	// promoted it instead of rolling back; Decided is then the promotion,
+	// and there is no actuation.
+	Promoted bool
 	// Decided is when the machinery chose to roll back.
 	Decided time.Time
 	// Actuated is when the rollback was complete, in the machinery's own
@@ -114,4 +125,11 @@ type Machinery interface {
 	Serving(ctx context.Context) (Serving, error)
 	Trigger(ctx context.Context, reason string) error
 	AwaitRollback(ctx context.Context) (Outcome, error)
+}
+
+// Preflighter is a machinery that checks, before the drill writes anything,
+// that the cluster can run it: its controller is installed, its
+// configuration is one the cluster accepts. Its errors are one line.
+type Preflighter interface {
+	Preflight(ctx context.Context) error
 }

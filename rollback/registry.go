@@ -8,13 +8,17 @@ import (
 
 	"github.com/firedrill-dev/firedrill/internal/registry"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
 // Env is what a machinery is built with: the drill's namespace and client,
 // the default image, how users reach the app, and what detects a bad version.
 type Env struct {
-	Client    kubernetes.Interface
+	Client kubernetes.Interface
+	// Dynamic reaches the custom resources of a machinery's controller
+	// (Argo Rollouts); only machineries that need it check it.
+	Dynamic   dynamic.Interface
 	Namespace string
 	// Image is the image of versions that name none.
 	Image string
@@ -28,6 +32,8 @@ type Env struct {
 	Log io.Writer
 	// Pods adjusts the pod templates, e.g. for a fault sidecar (may be nil).
 	Pods *PodHook
+	// Prometheus is where a machinery's analysis queries metrics.
+	Prometheus PrometheusRef
 }
 
 // PodHook adjusts each version's pod template before it is deployed.
@@ -45,6 +51,9 @@ type PodHook struct {
 type Plan struct {
 	Stable, Canary Version
 	Detection      Detection
+	// Config is the machinery's own configuration, such as a team's
+	// AnalysisTemplates; empty takes the machinery's default.
+	Config Config
 }
 
 // Spec registers a machinery by name.
@@ -53,6 +62,10 @@ type Spec struct {
 	Name string
 	// Summary says in one line what the machinery is, for docs and plans.
 	Summary string
+	// Needs names the backends the machinery needs in the cluster
+	// (BackendArgoRollouts, BackendPrometheus), so a suite installs them
+	// only when a selected drill uses it.
+	Needs []string
 	// Separate says each version runs in a Deployment of its own, so faults
 	// that reconfigure one version's Deployment can target it.
 	Separate bool

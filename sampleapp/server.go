@@ -128,7 +128,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // serveHealthz answers 200 while the process runs: liveness must not fail
 // on a fault knob, or the kubelet would restart the pod and hide the fault.
 func (a *app) serveHealthz(w http.ResponseWriter, _ *http.Request) {
-	fmt.Fprintln(w, "ok")
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // serveReadyz fails when FAIL_READINESS is set or while draining, which takes

@@ -381,7 +381,7 @@ func MachineryLabel(s drills.Scenario) string { return "machinery:" + s.Machiner
 
 // Rollbacks are the drills that roll back a bad canary or a canary hit by
 // a fault, and the drills where service must ride the fault out.
-var Rollbacks = []drills.Scenario{
+var Rollbacks = append([]drills.Scenario{
 	CanaryBadVersion, CanaryCrashloop,
 	CanaryPodKill, StablePodKillDuringCanary, CanaryNetworkPartition, CanaryNetworkDelay,
 	CanaryNetworkPartitionChaosMesh, CanaryBadImage,
@@ -389,4 +389,4 @@ var Rollbacks = []drills.Scenario{
 	CanaryPodFailure, CanaryContainerKill, CanaryTimeShift,
 	UndoBadVersion, UndoCrashloop, UndoBadImage, UndoNetworkPartition,
 	BlueGreenBadVersion, BlueGreenLatency,
-}
+}, ArgoRollbacks...)

@@ -83,9 +83,16 @@ func leftoverChaos(ctx context.Context, cl client.Client) ([]string, error) {
 	return left, nil
 }
 
-// After the suite no chaos object may be left anywhere, and Chaos Mesh is
-// uninstalled cleanly unless -firedrill.keep-chaos-mesh is set.
+// After the suite no chaos object may be left anywhere, and the backends
+// are uninstalled cleanly unless a keep flag is set.
 var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
+	tearDownMachineryBackends(ctx)
+	tearDownChaosMesh(ctx)
+}, NodeTimeout(suiteTimeouts.clusterUp))
+
+// tearDownChaosMesh checks that no chaos object is left and uninstalls
+// Chaos Mesh unless -firedrill.keep-chaos-mesh is set.
+func tearDownChaosMesh(ctx context.Context) {
 	if env.faults.Chaos == nil {
 		return
 	}
@@ -96,4 +103,4 @@ var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 		return
 	}
 	Expect(env.chaosInstall.Uninstall(ctx)).To(Succeed())
-}, NodeTimeout(suiteTimeouts.clusterUp))
+}

@@ -32,10 +32,14 @@ func describeDrills() {
 			// processes run drills: it must hold under concurrency.
 			describeCalibration(scenarios.Calibration, repeat)
 			for _, s := range scenarios.Rollbacks {
-				describeRollback(s, repeat)
+				describeRollback(withArgoConfig(s), repeat)
 			}
 			describeCaught(steadyRolledBackAnyway, repeat)
+			for _, s := range scenarios.ArgoCaught {
+				describeArgoCaught(s, repeat)
+			}
 		}
+		describeBrokenArgoConfigs()
 	})
 }
 
@@ -84,6 +88,9 @@ func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *str
 		Expect(d.Cleanup(ctx)).To(Succeed())
 	}, NodeTimeout(timeouts.Cleanup))
 	DeferCleanup(writeReport, NodeTimeout(suiteTimeouts.report))
+	// Before the first write: a cluster that cannot run the machinery is
+	// refused in one line, with nothing created.
+	Expect(d.Preflight(ctx)).To(Succeed())
 	Expect(d.CreateNamespace(ctx)).To(Succeed())
 	return d
 }

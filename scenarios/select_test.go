@@ -10,12 +10,13 @@ import (
 
 	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/rollback"
 	"github.com/firedrill-dev/firedrill/scenarios"
 )
 
 // suiteScenarios are every drill the suite may run.
 func suiteScenarios() []drills.Scenario {
-	return append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway)
+	return append(append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway), scenarios.ArgoCaught...)
 }
 
 // selected reports whether Ginkgo's label filter, focus and skip would run
@@ -40,7 +41,8 @@ func selected(s drills.Scenario) bool {
 // specTexts are the texts of a drill's specs, for focus matching.
 const specTexts = "deploys the stable version sees a steady state through the user path " +
 	"starts the canary and confirms the fault's onset rolls back restores service within the MTTR budget " +
-	"rides the fault out without a rollback measures every injected outage within the bound it states"
+	"rides the fault out without a rollback measures every injected outage within the bound it states " +
+	"fails the drill because the machinery promoted a version users saw failing"
 
 // matches reports whether a focus or skip pattern matches text; a pattern
 // that does not compile matches, so nothing is left out by mistake.
@@ -60,6 +62,11 @@ func selectedBackends() map[string]bool {
 		}
 		for _, f := range s.Faults {
 			for _, b := range faults.MayUse(f) {
+				needs[b] = true
+			}
+		}
+		if m, err := rollback.Lookup(s.MachineryName()); err == nil {
+			for _, b := range m.Needs {
 				needs[b] = true
 			}
 		}

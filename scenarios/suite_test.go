@@ -35,6 +35,8 @@ var (
 	flagBudget        = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
 	flagRate          = flag.Int("firedrill.rate", 0, "observer rate in Hz (default 50)")
 	flagKeepChaosMesh = flag.Bool("firedrill.keep-chaos-mesh", false, "leave Chaos Mesh installed after the suite")
+	flagKeepArgo      = flag.Bool("firedrill.keep-argo-rollouts", false, "leave Argo Rollouts and Prometheus installed after the suite")
+	flagArgoConfig    = flag.String("firedrill.argo-config", "", "YAML file with your AnalysisTemplates (and Rollout strategy) for the argo-rollouts drills that are not expect:caught")
 	flagRepeat        = flag.Int("firedrill.repeat", 1, "run each selected drill this many times, each in a fresh namespace")
 )
 
@@ -58,6 +60,9 @@ var env struct {
 	// process 1, when this suite installed Chaos Mesh.
 	faults       faults.Host
 	chaosInstall *chaosmesh.Install
+	// argoInstalled is set, on process 1, when this suite installed Argo
+	// Rollouts and Prometheus.
+	argoInstalled bool
 }
 
 func TestScenarios(t *testing.T) {
@@ -85,6 +90,8 @@ type shared struct {
 	ChaosMissing        string
 	ChaosTag            string
 	ChaosChart          string
+	// Argo says this suite installed Argo Rollouts and Prometheus.
+	Argo bool
 }
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
@@ -150,6 +157,7 @@ func setUpKindCluster(ctx context.Context, st *shared) {
 	Expect(kind.LoadImages(ctx, env.image, env.images["v2"])).To(Succeed())
 	st.Capabilities = probeCapabilities(ctx, kind)
 	setUpFaultBackends(ctx, kind, st)
+	setUpMachineryBackends(ctx, kind, st)
 	configPath, err := cluster.FindConfig(".")
 	Expect(err).NotTo(HaveOccurred())
 	st.HostPorts, err = cluster.HostPorts(configPath, 0)
@@ -177,6 +185,7 @@ func attachKindCluster(ctx context.Context, st shared) {
 			env.chaosInstall = &install
 		}
 	}
+	env.argoInstalled = st.Argo && GinkgoParallelProcess() == 1
 }
 
 // portShare is the NodePorts parallel process p of n may use: every n-th

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +42,18 @@ func WaitPods(ctx context.Context, client kubernetes.Interface, ns, selector str
 	at, err := waitList(ctx, client, lw, &corev1.Pod{}, cond)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("pods %q in %s: %w", selector, ns, err)
+	}
+	return at, nil
+}
+
+// WaitReplicaSets watches the ReplicaSets of a namespace that match
+// selector and returns the instant cond first held over all of them.
+func WaitReplicaSets(ctx context.Context, client kubernetes.Interface, ns, selector string, cond func([]*appsv1.ReplicaSet) (bool, error)) (time.Time, error) {
+	sets := client.AppsV1().ReplicaSets(ns)
+	lw := labelListWatch(selector, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return sets.List(ctx, o) }, sets.Watch)
+	at, err := waitList(ctx, client, lw, &appsv1.ReplicaSet{}, cond)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("replica sets %q in %s: %w", selector, ns, err)
 	}
 	return at, nil
 }

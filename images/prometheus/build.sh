@@ -1,0 +1,29 @@
+# prometheus/build.sh: builds the Prometheus server FROM scratch from the
+# github.com/prometheus/prometheus module at PROMETHEUS_VERSION, without the
+# web UI's assets (the query API is all the analysis needs). Sourced by
+# images/build.sh after versions.env, lib.sh and node/build.sh, whose
+# go_install_to it reuses.
+
+PROMETHEUS_DIR=$IMAGES_DIR/prometheus
+
+prometheus_image() { echo "firedrill/prometheus:$PROMETHEUS_VERSION-$(hash_of "$PROMETHEUS_DIR")"; }
+
+build_prometheus_server() { go_install_to prometheus "$PROMETHEUS_VERSION" 0 "" github.com/prometheus/prometheus/cmd/prometheus; }
+
+build_prometheus_image() {
+	local ctx
+	ctx=$(mktemp -d "$FIREDRILL_CACHE/prometheus-ctx.XXXXXX")
+	trap 'rm -rf "$ctx"' RETURN
+	cp "$BIN_DIR/prometheus-$PROMETHEUS_VERSION/prometheus" "$PROMETHEUS_DIR/Dockerfile" "$ctx/"
+	docker build -q -t "$(prometheus_image)" "$ctx"
+	echo "built $(prometheus_image)"
+}
+
+check_prometheus_image() { docker run --rm "$(prometheus_image)" --version; }
+
+prometheus_steps() {
+	image_exists "$(prometheus_image)" && { echo "  prometheus image $(prometheus_image) exists: nothing to do"; return 0; }
+	step prometheus-server build_prometheus_server
+	step prometheus-image build_prometheus_image
+	step prometheus-check check_prometheus_image
+}

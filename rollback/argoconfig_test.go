@@ -1,0 +1,118 @@
+package rollback
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestParseArgoConfigDefault(t *testing.T) {
+	cfg, err := parseArgoConfig(Config{})
+	if err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	if got := cfg.templateNames(); len(got) != 1 || got[0] != "error-ratio" {
+		t.Errorf("templates = %v, want [error-ratio]", got)
+	}
+	if refs := cfg.references(); len(refs) != 1 || refs[0] != "error-ratio" {
+		t.Errorf("references = %v, want the background analysis [error-ratio]", refs)
+	}
+}
+
+func TestParseArgoConfigTemplatesOnlyTakeDefaultSteps(t *testing.T) {
+	tmpl := strings.Replace(strings.Split(string(defaultAnalysis), "---")[0], "name: error-ratio", "name: mine", 1)
+	cfg, err := parseArgoConfig(Config{Name: "mine.yaml", Data: []byte(tmpl)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, _ := cfg.canary["steps"].([]any)
+	if len(steps) != 4 {
+		t.Errorf("steps = %v, want the default file's four", steps)
+	}
+	if refs := cfg.references(); len(refs) != 1 || refs[0] != "mine" {
+		t.Errorf("references = %v, want [mine]", refs)
+	}
+}
+
+func TestParseArgoConfigRefuses(t *testing.T) {
+	tmpl := strings.Split(string(defaultAnalysis), "---")[0]
+	for _, tt := range []struct {
+		name, data, want string
+	}{
+		{"no template", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: x}\nspec: {strategy: {canary: {}}}\n", "no AnalysisTemplate"},
+		{"unknown provider", strings.Replace(tmpl, "prometheus:\n        address", "promethues:\n        address", 1), `spec.metrics[0].provider: unknown provider "promethues"`},
+		{"two providers", strings.Replace(tmpl, "      prometheus:\n", "      web: {url: x}\n      prometheus:\n", 1), "names 2 providers (prometheus, web)"},
+		{"other kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", `apiVersion "v1", want argoproj.io/v1alpha1`},
+		{"wrong kind", "apiVersion: argoproj.io/v1alpha1\nkind: Experiment\nmetadata: {name: x}\n", `kind "Experiment": want AnalysisTemplate or Rollout`},
+		{"missing reference", tmpl + "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: app}\nspec: {strategy: {canary: {analysis: {templates: [{templateName: nope}]}}}}\n", `runs AnalysisTemplate "nope", which the file does not define`},
+		{"services set", tmpl + "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: app}\nspec: {strategy: {canary: {canaryService: x}}}\n", "canaryService is set by firedrill"},
+		{"not yaml", "{{{", "f.yaml: document 1:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseArgoConfig(Config{Name: "f.yaml", Data: []byte(tt.data)})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+// The scenarios' broken files fail here or at the cluster; the ones that
+// can be refused without a cluster are.
+func TestBrokenFilesRefusedLocally(t *testing.T) {
+	data, err := os.ReadFile("../scenarios/testdata/unknown-provider.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseArgoConfig(Config{Name: "unknown-provider.yaml", Data: data}); err == nil {
+		t.Fatal("unknown provider accepted")
+	}
+}
+
+func TestFillArgs(t *testing.T) {
+	got := fill(`up{ns="{{args.namespace}}",v="{{ args.canary-version }}",x="{{args.other}}"}`, map[string]string{"namespace": "drill-a", "canary-version": "v2"})
+	want := `up{ns="drill-a",v="v2",x="{{args.other}}"}`
+	if got != want {
+		t.Errorf("fill = %s, want %s", got, want)
+	}
+}
+
+func TestAddArgsKeepsTheFilesOwn(t *testing.T) {
+	a := &argoRollouts{base: newBase(ArgoRollouts, Env{Namespace: "drill-x", Prometheus: DefaultPrometheus}), canary: Version{Name: "v2"}, stable: Version{Name: "v1"}}
+	canary := map[string]any{"analysis": map[string]any{"args": []any{map[string]any{"name": ArgNamespace, "value": "mine"}}}}
+	a.addArgs(canary)
+	args := canary["analysis"].(map[string]any)["args"].([]any)
+	values := map[string]any{}
+	for _, arg := range args {
+		m := arg.(map[string]any)
+		values[m["name"].(string)] = m["value"]
+	}
+	if values[ArgNamespace] != "mine" || values[ArgCanaryVersion] != "v2" || values[ArgPrometheus] != DefaultPrometheus.URL() {
+		t.Errorf("args = %v", values)
+	}
+}
+
+func TestFirstBadTakesTheEarliestStarted(t *testing.T) {
+	run := func(name string, measurements ...any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": name},
+			"status": map[string]any{"metricResults": []any{map[string]any{"name": "m", "measurements": measurements}}},
+		}}
+	}
+	ms := func(phase, started string) any { return map[string]any{"phase": phase, "startedAt": started, "finishedAt": started} }
+	b, ok := firstBad([]*unstructured.Unstructured{
+		run("a", ms("Successful", "2026-12-01T10:00:01Z"), ms("Failed", "2026-12-01T10:00:05Z")),
+		run("b", ms("Error", "2026-12-01T10:00:03Z")),
+	})
+	if !ok || b.run != "b" || b.Phase != measurementError {
+		t.Errorf("firstBad = %+v, %v; want run b's Error", b, ok)
+	}
+	if _, ok := firstBad([]*unstructured.Unstructured{run("a", ms("Successful", "2026-12-01T10:00:01Z"))}); ok {
+		t.Error("a successful measurement counted as bad")
+	}
+}

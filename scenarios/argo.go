@@ -1,0 +1,121 @@
+package scenarios
+
+import (
+	"embed"
+	"time"
+
+	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/faults/kinds"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// LabelDetectAnalysis marks a drill whose machinery detects by its own
+// analysis.
+const LabelDetectAnalysis = "detection:analysis"
+
+// argoFiles are the analyses of the Argo drills, in the same format a team
+// points -firedrill.argo-config at.
+//
+//go:embed argo/*.yaml
+var argoFiles embed.FS
+
+func argoConfig(name string) rollback.Config {
+	data, err := argoFiles.ReadFile("argo/" + name)
+	if err != nil {
+		panic("scenarios: " + err.Error())
+	}
+	return rollback.Config{Name: name, Data: data}
+}
+
+// argoStable is the stable version under Argo: four replicas, so the first
+// setWeight: 25 step is exactly one canary pod beside three stable ones.
+var argoStable = rollback.Version{Name: "v1", Replicas: 4}
+
+// argoCanary is the new version; Argo sizes it from the steps.
+var argoCanary = rollback.Version{Name: "v2"}
+
+// argo is the shape every Argo drill shares: the real controller, deciding
+// from its own analysis.
+func argo(name string, labels ...string) drills.Scenario {
+	return drills.Scenario{
+		Name: name, Machinery: rollback.ArgoRollouts,
+		Labels: append(labels, LabelDetectAnalysis),
+		Stable: argoStable, Canary: argoCanary,
+		Detection: rollback.DetectAnalysis,
+		SLO:       defaultSLO,
+	}
+}
+
+// ArgoBadVersion: the canary answers 500s; the default analysis (the
+// canary's error ratio from Prometheus) fails and the controller aborts.
+var ArgoBadVersion = func() drills.Scenario {
+	s := argo("argo-bad-version", LabelBadVersion)
+	s.Fault, s.Budget = badVersion, 45*time.Second
+	return s
+}()
+
+// ArgoLatency: the canary answers 500 ms late; the analysis's p99 metric
+// catches it.
+var ArgoLatency = func() drills.Scenario {
+	s := argo("argo-latency", LabelDelay)
+	s.Fault = drills.CanaryFault{Kind: "latency", Env: map[string]string{appcontract.EnvLatency: "500ms"}, Onset: drills.OnsetCanarySlow}
+	s.SLO = drills.SLO{MaxErrorRatio: 0.05, MaxP99: 300 * time.Millisecond, Window: 2 * time.Second, Stability: 10 * time.Second}
+	s.MachineryConfig, s.Budget = argoConfig("latency.yaml"), 45*time.Second
+	return s
+}()
+
+// ArgoCrashloop: the canary never becomes ready. Its error-ratio query has
+// no canary traffic to count, so every measurement errors; five in a row
+// fail the analysis and the controller aborts (README: what Argo does).
+var ArgoCrashloop = func() drills.Scenario {
+	s := argo("argo-crashloop", LabelCrashloop)
+	s.Fault, s.Budget = crashOnStart, 60*time.Second
+	return s
+}()
+
+// ArgoPodKillSteady: Chaos Mesh kills a canary pod gracefully during a
+// healthy canary; the rollout must complete with no abort, the SLO held.
+var ArgoPodKillSteady = func() drills.Scenario {
+	s := argo("argo-pod-kill-steady", LabelPodKill, LabelChaosMesh)
+	s.Faults = []faults.Spec{{Kind: kinds.PodKill, Target: faults.TargetCanary, Start: onCanaryTraffic, Graceful: true}}
+	s.Expect, s.HoldSLO, s.Budget = drills.ExpectPromoted, true, 30*time.Second
+	return s
+}()
+
+// ArgoPartition: iptables in the canary pods' network namespace drop the
+// user port, which is also where Prometheus scrapes /metrics. What Argo
+// does with an analysis built on the app's own server-side metrics is in
+// the README.
+var ArgoPartition = func() drills.Scenario {
+	s := argo("argo-partition", LabelPartition, LabelNative)
+	s.Faults = []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}}
+	s.Budget = 60 * time.Second
+	return s
+}()
+
+// ArgoMisaimedAnalysis (expect:caught): the analysis checks the canary's
+// /healthz, which a bad canary passes; the controller promotes it.
+var ArgoMisaimedAnalysis = func() drills.Scenario {
+	s := argo("argo-misaimed-analysis", LabelCaught, LabelBadVersion)
+	s.Fault, s.Budget = badVersion, 45*time.Second
+	s.MachineryConfig = argoConfig("misaimed.yaml")
+	return s
+}()
+
+// ArgoAnalysisNotJSON (expect:caught): a web metric against an endpoint
+// that answers non-JSON; v1.10.x counts it Successful (#4535).
+var ArgoAnalysisNotJSON = func() drills.Scenario {
+	s := argo("argo-analysis-not-json", LabelCaught, LabelBadVersion)
+	s.Fault, s.Budget = badVersion, 45*time.Second
+	s.MachineryConfig = argoConfig("not-json.yaml")
+	return s
+}()
+
+// ArgoRollbacks are the Argo drills that roll back or ride a fault out;
+// ArgoCaught are those whose analysis lies.
+var (
+	ArgoRollbacks = []drills.Scenario{ArgoBadVersion, ArgoLatency, ArgoCrashloop, ArgoPodKillSteady, ArgoPartition}
+	ArgoCaught    = []drills.Scenario{ArgoMisaimedAnalysis, ArgoAnalysisNotJSON}
+)

@@ -1,0 +1,180 @@
+package scenarios_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/firedrill-dev/firedrill/cluster"
+	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/internal/kube"
+	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
+	"github.com/firedrill-dev/firedrill/scenarios"
+)
+
+// setUpMachineryBackends, on process 1 of a kind suite, loads the offline
+// Argo Rollouts and Prometheus images and installs both, when a selected
+// drill's machinery needs them. On an existing cluster nothing is
+// installed: the machinery's preflight refuses a cluster without them.
+func setUpMachineryBackends(ctx context.Context, kind *cluster.Kind, st *shared) {
+	needs := selectedBackends()
+	if !needs[rollback.BackendArgoRollouts] && !needs[rollback.BackendPrometheus] {
+		return
+	}
+	argoImage, manifest := os.Getenv("FIREDRILL_ARGO_ROLLOUTS_IMAGE"), os.Getenv("FIREDRILL_ARGO_ROLLOUTS_MANIFEST")
+	promImage := os.Getenv("FIREDRILL_PROMETHEUS_IMAGE")
+	Expect(argoImage).NotTo(BeEmpty(), "FIREDRILL_ARGO_ROLLOUTS_IMAGE is not set: run through `make drill` or `make test`")
+	Expect(promImage).NotTo(BeEmpty(), "FIREDRILL_PROMETHEUS_IMAGE is not set: run through `make drill` or `make test`")
+	By("loading " + argoImage + " and " + promImage)
+	Expect(kind.LoadImages(ctx, argoImage, promImage)).To(Succeed())
+	applier := newApplier()
+	By("installing Prometheus and Argo Rollouts " + argoImage)
+	Expect(prometheusInstall(applier, promImage).Run(ctx)).To(Succeed())
+	took, err := argoInstall(applier, argoImage, manifest).Run(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	AddReportEntry("argo-rollouts install", took.String())
+	Expect(os.WriteFile(filepath.Join(env.runDir, "argo-install.txt"), []byte(took.String()+"\n"), 0o644)).To(Succeed())
+	st.Argo = true
+}
+
+func newApplier() *kube.Applier {
+	disc, err := discovery.NewDiscoveryClientForConfig(env.cluster.REST)
+	Expect(err).NotTo(HaveOccurred())
+	dyn, err := dynamic.NewForConfig(env.cluster.REST)
+	Expect(err).NotTo(HaveOccurred())
+	a, err := kube.NewApplier(disc, dyn)
+	Expect(err).NotTo(HaveOccurred())
+	return a
+}
+
+func prometheusInstall(a *kube.Applier, image string) rollback.PrometheusInstall {
+	return rollback.PrometheusInstall{Image: image, Client: env.cluster.Client, Applier: a, Log: GinkgoWriter}
+}
+
+func argoInstall(a *kube.Applier, image, manifest string) rollback.ArgoInstall {
+	return rollback.ArgoInstall{Manifest: manifest, Image: image, Client: env.cluster.Client, Applier: a, Log: GinkgoWriter}
+}
+
+// tearDownMachineryBackends removes what setUpMachineryBackends installed,
+// unless -firedrill.keep-argo-rollouts is set.
+func tearDownMachineryBackends(ctx context.Context) {
+	if !env.argoInstalled || *flagKeepArgo {
+		return
+	}
+	a := newApplier()
+	Expect(argoInstall(a, os.Getenv("FIREDRILL_ARGO_ROLLOUTS_IMAGE"), os.Getenv("FIREDRILL_ARGO_ROLLOUTS_MANIFEST")).Uninstall(ctx)).To(Succeed())
+	Expect(prometheusInstall(a, os.Getenv("FIREDRILL_PROMETHEUS_IMAGE")).Uninstall(ctx)).To(Succeed())
+}
+
+// withArgoConfig gives the argo-rollouts drills that are not expect:caught
+// the team's own analysis file, when -firedrill.argo-config names one.
+func withArgoConfig(s drills.Scenario) drills.Scenario {
+	if *flagArgoConfig == "" || s.MachineryName() != rollback.ArgoRollouts || slices.Contains(s.Labels, scenarios.LabelCaught) {
+		return s
+	}
+	data, err := os.ReadFile(*flagArgoConfig)
+	if err != nil {
+		Fail(fmt.Sprintf("-firedrill.argo-config: %v", err))
+	}
+	s.MachineryConfig = rollback.Config{Name: filepath.Base(*flagArgoConfig), Data: data}
+	return s
+}
+
+// describeArgoCaught runs an Argo drill whose analysis lies: the controller
+// promotes a canary users see failing. The spec asserts the exact verdict:
+// fail, because the machinery promoted a version users saw failing.
+func describeArgoCaught(s drills.Scenario, repeat int) {
+	describeDrill(s, repeat, func(d **drills.Drill) {
+		It("rolls back", func(ctx SpecContext) {
+			Expect((*d).AwaitRollback(ctx)).To(Succeed())
+		}, NodeTimeout(timeouts.Rollback))
+
+		It("fails the drill because the machinery promoted a version users saw failing", func(ctx SpecContext) {
+			Expect((*d).ConfirmRestored(ctx)).To(Succeed())
+			r := (*d).Result()
+			Expect(r.Verdict).To(Equal(reports.VerdictFail))
+			Expect(r.Why).To(HavePrefix(fmt.Sprintf("%s promoted %s, a version users saw failing: ", rollback.ArgoRollouts, s.Canary.Name)))
+			Expect(r.Why).To(ContainSubstring("; the controller promoted " + s.Canary.Name + ": Healthy"))
+			Expect(r.Breached).To(BeTrue(), "users saw the SLO break")
+			Expect(r.ErrorBudget.Failed).To(BeNumerically(">", 0))
+			Expect(r.Serving.Versions).To(Equal([]string{s.Canary.Name}), "the bad canary is now stable: %s", r.Serving.Detail)
+		}, NodeTimeout(timeouts.Restore))
+	})
+}
+
+// brokenArgoConfigs are AnalysisTemplate files a team might get wrong, with
+// what the one-line error must say.
+var brokenArgoConfigs = []struct {
+	file, want string
+}{
+	{"unknown-provider.yaml", `AnalysisTemplate error-ratio: spec.metrics[0].provider: unknown provider "promethues"`},
+	{"bad-query.yaml", "AnalysisTemplate error-ratio: metric canary-error-ratio: bad query: "},
+	{"wrong-field.yaml", `AnalysisTemplate error-ratio refused: `},
+}
+
+// describeBrokenArgoConfigs proves that a broken analysis file is refused
+// in one line naming the problem, and that nothing is left in the cluster.
+func describeBrokenArgoConfigs() {
+	Describe("argo-rollouts refuses a broken analysis file", Label("machinery:"+rollback.ArgoRollouts, "config"), func() {
+		for _, c := range brokenArgoConfigs {
+			It("refuses "+c.file, func(ctx SpecContext) {
+				data, err := os.ReadFile(filepath.Join("testdata", c.file))
+				Expect(err).NotTo(HaveOccurred())
+				s := scenarios.ArgoBadVersion
+				s.Name = "argo-broken-config"
+				s.MachineryConfig = rollback.Config{Name: c.file, Data: data}
+				err = runBrokenConfig(ctx, s)
+				Expect(err).To(MatchError(ContainSubstring(c.file + ": " + c.want)))
+				Expect(err.Error()).NotTo(ContainSubstring("\n"), "one line")
+				Eventually(ctx, func(ctx context.Context) ([]string, error) {
+					return drillNamespaces(ctx, s.Name)
+				}).Should(BeEmpty(), "the refused drill left its namespace")
+			}, NodeTimeout(timeouts.Namespace+timeouts.StableReady+timeouts.Cleanup))
+		}
+	})
+}
+
+// runBrokenConfig runs a drill up to its stable version, as the suite does,
+// and returns the first error: from the scenario check, the preflight or
+// the deploy. The namespace, if one was made, is removed before it returns.
+func runBrokenConfig(ctx context.Context, s drills.Scenario) (err error) {
+	d, err := drills.New(ctx, env.cluster, s, drillOptions(ctx))
+	if err != nil {
+		return err
+	}
+	if err := d.Preflight(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := d.Cleanup(ctx); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := d.CreateNamespace(ctx); err != nil {
+		return err
+	}
+	return d.DeployStable(ctx)
+}
+
+// drillNamespaces lists the namespaces of a scenario's drills.
+func drillNamespaces(ctx context.Context, scenario string) ([]string, error) {
+	list, err := env.cluster.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: drills.LabelScenario + "=" + scenario})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, ns := range list.Items {
+		names = append(names, ns.Name+" ("+strings.ToLower(string(ns.Status.Phase))+")")
+	}
+	return names, nil
+}
