@@ -101,10 +101,12 @@ func TestFirstBadTakesTheEarliestStarted(t *testing.T) {
 	run := func(name string, measurements ...any) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"metadata": map[string]any{"name": name},
-			"status": map[string]any{"metricResults": []any{map[string]any{"name": "m", "measurements": measurements}}},
+			"status":   map[string]any{"metricResults": []any{map[string]any{"name": "m", "measurements": measurements}}},
 		}}
 	}
-	ms := func(phase, started string) any { return map[string]any{"phase": phase, "startedAt": started, "finishedAt": started} }
+	ms := func(phase, started string) any {
+		return map[string]any{"phase": phase, "startedAt": started, "finishedAt": started}
+	}
 	b, ok := firstBad([]*unstructured.Unstructured{
 		run("a", ms("Successful", "2026-12-01T10:00:01Z"), ms("Failed", "2026-12-01T10:00:05Z")),
 		run("b", ms("Error", "2026-12-01T10:00:03Z")),

@@ -143,7 +143,7 @@ func (in PrometheusInstall) objects() []runtime.Object {
 						"--storage.tsdb.retention.time=6h", fmt.Sprintf("--web.listen-address=:%d", ref.Port)},
 					Ports:          []corev1.ContainerPort{{Name: "web", ContainerPort: ref.Port}},
 					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/-/ready", Port: port}}, PeriodSeconds: 1},
-					VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/etc/prometheus"}, {Name: "data", MountPath: "/prometheus"}},
+					VolumeMounts:   []corev1.VolumeMount{{Name: "config", MountPath: "/etc/prometheus"}, {Name: "data", MountPath: "/prometheus"}},
 				}},
 				Volumes: []corev1.Volume{
 					{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}},
