@@ -56,6 +56,12 @@ const (
 	// EventPromoted: the machinery promoted the new version instead of
 	// rolling it back.
 	EventPromoted = "promoted"
+	// EventDeclaredHealthy: the budget ran out with no decision, and the
+	// machinery still called the new version healthy.
+	EventDeclaredHealthy = "declared-healthy"
+	// EventUndecided: the budget ran out with no decision, and the
+	// machinery did not call the new version healthy: the drill waits on.
+	EventUndecided = "undecided"
 )
 
 // Options are the drill's environment: where the app images are, how the

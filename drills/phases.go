@@ -185,17 +185,56 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 		return nil
 	}
 	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
-		select {
-		case r := <-d.outcome:
-			if r.err != nil {
-				return r.err
+		budgetOut := time.After(time.Until(d.onset().Add(d.Scenario.Budget)))
+		for {
+			select {
+			case r := <-d.outcome:
+				if r.err != nil {
+					return r.err
+				}
+				d.recordOutcome(r.out)
+				return nil
+			case <-budgetOut:
+				if d.declaredHealthy(ctx) {
+					return nil
+				}
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			d.recordOutcome(r.out)
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	})
+}
+
+// onset is the drill's onset mark (zero before ConfirmOnset).
+func (d *Drill) onset() time.Time {
+	at, _ := d.event(EventOnset)
+	return at
+}
+
+// declaredHealthy, once the budget has run out with no decision, asks a
+// machinery that can assess the new version what it thinks. One that calls
+// it healthy has declared healthy a version that needed a rollback: that is
+// recorded, and the drill goes on to judge it. Otherwise the drill keeps
+// waiting for a decision.
+func (d *Drill) declaredHealthy(ctx context.Context) bool {
+	a, ok := d.machinery.(rollback.Assessor)
+	if !ok {
+		return false
+	}
+	healthy, detail, err := a.Assess(ctx)
+	if err != nil {
+		d.record(EventMachineryError, time.Now(), "assess the new version: "+err.Error())
+		return false
+	}
+	if !healthy {
+		d.record(EventUndecided, time.Now(), "budget spent, no decision yet; "+detail)
+		return false
+	}
+	d.record(EventDeclaredHealthy, time.Now(), detail)
+	d.mu.Lock()
+	d.result = &Result{DeclaredHealthy: detail}
+	d.mu.Unlock()
+	return true
 }
 
 // recordOutcome puts the machinery's marks on the timeline: its own

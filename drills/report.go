@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill-dev/firedrill/reports"
+	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Report builds the drill's report. failure is the reason the drill failed
@@ -172,6 +173,11 @@ func (d *Drill) writeEvidence(ctx context.Context) []string {
 		"pods.json":        func() (any, error) { return c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{}) },
 		"deployments.json": func() (any, error) { return c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}) },
 		"events.json":      func() (any, error) { return c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}) },
+	}
+	if w, ok := d.machinery.(rollback.Witness); ok {
+		for name, obj := range w.Objects(ctx) {
+			dumps[name] = func() (any, error) { return obj, nil }
+		}
 	}
 	var paths []string
 	for name, get := range dumps {

@@ -43,6 +43,9 @@ type Result struct {
 	// Promoted says how the machinery promoted the new version instead of
 	// rolling it back; "" when it did not.
 	Promoted string
+	// DeclaredHealthy says how the machinery still called the new version
+	// healthy when the budget ran out with no decision; "" otherwise.
+	DeclaredHealthy string
 	// Verdict and Why are the drill's verdict on this result (Judge), set
 	// once the result is complete.
 	Verdict, Why string
@@ -57,8 +60,8 @@ type Result struct {
 // that have all finished); once the observer has drained, it is judged again
 // on the whole stream, and that is the instant recorded.
 func (d *Drill) ConfirmRestored(ctx context.Context) error {
-	if _, promoted := d.event(EventPromoted); promoted && !d.Scenario.Expect.Steady() {
-		return d.watchPromoted(ctx)
+	if at, kept := d.keptAt(); kept && !d.Scenario.Expect.Steady() {
+		return d.watchKept(ctx, at)
 	}
 	onset, okOnset := d.event(EventOnset)
 	from, okFrom := d.event(EventActuated)
@@ -327,15 +330,23 @@ func servedVersions(samples []Sample, from time.Time) (string, []string) {
 	return out, order
 }
 
-// watchPromoted is ConfirmRestored for a drill whose machinery promoted the
-// bad version: there is no rollback to restore service, so the drill keeps
-// observing users for one stability window after the promotion, as
-// evidence of what they saw, and then judges.
-func (d *Drill) watchPromoted(ctx context.Context) error {
-	promoted, _ := d.event(EventPromoted)
+// keptAt is when the machinery kept the new version instead of rolling it
+// back: it promoted it, or declared it healthy past the budget.
+func (d *Drill) keptAt() (time.Time, bool) {
+	if at, ok := d.event(EventPromoted); ok {
+		return at, true
+	}
+	return d.event(EventDeclaredHealthy)
+}
+
+// watchKept is ConfirmRestored for a drill whose machinery kept the bad
+// version: there is no rollback to restore service, so the drill keeps
+// observing users for one stability window after it did, as evidence of
+// what they saw, and then judges.
+func (d *Drill) watchKept(ctx context.Context, promoted time.Time) error {
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
 	until := promoted.Add(slo.stability())
-	err := phase(ctx, "observe the promoted version", d.opts.Timeouts.Restore, func(ctx context.Context) error {
+	err := phase(ctx, "observe the kept version", d.opts.Timeouts.Restore, func(ctx context.Context) error {
 		return wait.PollUntilContextCancel(ctx, 2*pollEvery, true, func(context.Context) (bool, error) {
 			settled := d.observer.Settled(time.Now())
 			return len(settled) > 0 && settled[len(settled)-1].At.After(until), nil
@@ -349,14 +360,14 @@ func (d *Drill) watchPromoted(ctx context.Context) error {
 	injected := d.injected()
 	a := Analyze(samples, slo, injected, interval)
 	if a.NoTraffic() {
-		return fmt.Errorf("observe the promoted version: no user request was observed after %s", injected.Format("15:04:05.000"))
+		return fmt.Errorf("observe the kept version: no user request was observed after %s", injected.Format("15:04:05.000"))
 	}
 	if a.Breached {
 		d.recordEstimate(estimate{analysis: a, firstBad: firstBad(samples, slo, injected)}, interval)
 	}
 	res := d.resultCopy()
 	res.Marks, res.Breached = d.marks(), a.Breached
-	res.MTTRErr = "the machinery promoted the new version; nothing restored service"
+	res.MTTRErr = "the machinery kept the new version; nothing restored service"
 	res.ErrorBudget = BudgetConsumed(samples, injected, samples[len(samples)-1].At.Add(time.Nanosecond))
 	res.ServedAfter, res.ServedBy = servedVersions(samples, promoted)
 	d.mu.Lock()

@@ -62,15 +62,25 @@ func detectedBy(res Result) string {
 }
 
 // checkPromoted fails a drill that expected a rollback and whose machinery
-// promoted the new version instead: it declared healthy a version users
-// saw failing. This is the verdict of the expect:caught drills.
+// kept the new version instead: it promoted it, or still declared it
+// healthy when the budget ran out, while users saw it failing. This is the
+// verdict of the expect:caught drills.
 func checkPromoted(res Result, s Scenario, machinery string) string {
-	if res.Promoted == "" || s.Expect.Steady() {
+	if s.Expect.Steady() {
+		return ""
+	}
+	var claim, detail string
+	switch {
+	case res.Promoted != "":
+		claim, detail = "promoted "+s.Canary.Name, res.Promoted
+	case res.DeclaredHealthy != "":
+		claim, detail = fmt.Sprintf("declared %s healthy past the %s budget", s.Canary.Name, s.Budget), res.DeclaredHealthy
+	default:
 		return ""
 	}
 	b := res.ErrorBudget
-	return fmt.Sprintf("%s promoted %s, a version users saw failing: %d of %d requests failed from injection on (%.1f%%); %s",
-		machinery, s.Canary.Name, b.Failed, b.Total, 100*b.Fraction, res.Promoted)
+	return fmt.Sprintf("%s %s, a version users saw failing: %d of %d requests failed from injection on (%.1f%%); %s",
+		machinery, claim, b.Failed, b.Total, 100*b.Fraction, detail)
 }
 
 // checkRestored fails a result that has no MTTR.

@@ -12,6 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/firedrill-dev/firedrill/internal/kube"
@@ -86,36 +87,42 @@ func (b badMeasurement) finishedBefore() time.Duration {
 	return max(b.seen.Sub(at), 0) + time.Second
 }
 
-// runWatch watches the drill's AnalysisRuns and keeps the first bad
-// measurement it sees.
+// runWatch watches the drill's AnalysisRuns and keeps the instant it first
+// saw each bad measurement.
 type runWatch struct {
 	dyn dynamic.Interface
 	ns  string
 
-	mu    sync.Mutex
-	first badMeasurement
+	mu   sync.Mutex
+	seen map[string]time.Time
+	runs []*unstructured.Unstructured
 }
 
-func newRunWatch(dyn dynamic.Interface, ns string) *runWatch { return &runWatch{dyn: dyn, ns: ns} }
+func newRunWatch(dyn dynamic.Interface, ns string) *runWatch {
+	return &runWatch{dyn: dyn, ns: ns, seen: map[string]time.Time{}}
+}
+
+// key names one measurement of one metric of one run.
+func (b badMeasurement) key() string { return b.run + "/" + b.metric + "/" + b.StartedAt }
 
 // watch runs until ctx ends.
 func (w *runWatch) watch(ctx context.Context) {
 	_, _ = kube.WaitObjects(ctx, w.dyn, analysisRunsGVR, w.ns, "", func(runs []*unstructured.Unstructured) (bool, error) {
+		now := time.Now()
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if !w.first.seen.IsZero() {
-			return false, nil
-		}
-		if b, ok := firstBad(runs); ok {
-			b.seen = time.Now()
-			w.first = b
+		w.runs = runs
+		for _, b := range badMeasurements(runs) {
+			if _, ok := w.seen[b.key()]; !ok {
+				w.seen[b.key()] = now
+			}
 		}
 		return false, nil
 	})
 }
 
-// firstBad finds the earliest-started bad measurement among runs.
-func firstBad(runs []*unstructured.Unstructured) (badMeasurement, bool) {
+// badMeasurements lists every failed or errored measurement of runs.
+func badMeasurements(runs []*unstructured.Unstructured) []badMeasurement {
 	var found []badMeasurement
 	for _, run := range runs {
 		for _, m := range analysisRunStatusOf(run).MetricResults {
@@ -126,17 +133,53 @@ func firstBad(runs []*unstructured.Unstructured) (badMeasurement, bool) {
 			}
 		}
 	}
-	if len(found) == 0 {
-		return badMeasurement{}, false
-	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].StartedAt < found[j].StartedAt })
-	return found[0], true
+	return found
 }
 
+// decisive finds the measurement that started the analysis's verdict: the
+// earliest failed measurement, or, when none failed, the first error of
+// the last unbroken run of errors of a metric (consecutiveErrorLimit
+// counts those). An error at the start, before the canary had data, that
+// a good measurement followed, is not the detection.
+func decisive(runs []*unstructured.Unstructured) (badMeasurement, bool) {
+	var failed, errored []badMeasurement
+	for _, run := range runs {
+		for _, m := range analysisRunStatusOf(run).MetricResults {
+			streak := -1
+			for i, ms := range m.Measurements {
+				switch {
+				case ms.Phase == measurementFailed:
+					failed = append(failed, badMeasurement{run: run.GetName(), metric: m.Name, measurement: ms})
+				case ms.Phase == measurementError && streak < 0:
+					streak = i
+				case ms.Phase != measurementError:
+					streak = -1
+				}
+			}
+			if streak >= 0 {
+				errored = append(errored, badMeasurement{run: run.GetName(), metric: m.Name, measurement: m.Measurements[streak]})
+			}
+		}
+	}
+	for _, list := range [][]badMeasurement{failed, errored} {
+		if len(list) > 0 {
+			sort.SliceStable(list, func(i, j int) bool { return list[i].StartedAt < list[j].StartedAt })
+			return list[0], true
+		}
+	}
+	return badMeasurement{}, false
+}
+
+// firstBad is the decisive measurement of the runs last seen, with the
+// instant the watch first saw it.
 func (w *runWatch) firstBad() badMeasurement {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.first
+	b, ok := decisive(w.runs)
+	if ok {
+		b.seen = w.seen[b.key()]
+	}
+	return b
 }
 
 // evidence lists every AnalysisRun with its phase and each metric's
@@ -238,4 +281,57 @@ func fill(s string, values map[string]string) string {
 		}
 		return ref
 	})
+}
+
+// Assess implements Assessor: the new version is healthy in Argo's eyes
+// while no AnalysisRun failed, errored or was inconclusive, and the latest
+// measurement of every metric succeeded. The detail gives the Rollout's
+// phase and each run's counts.
+func (a *argoRollouts) Assess(ctx context.Context) (bool, string, error) {
+	ro, err := a.rollouts().Get(ctx, App, metav1.GetOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("read the Rollout: %w", err)
+	}
+	runs, err := a.w.env.Dynamic.Resource(analysisRunsGVR).Namespace(a.w.env.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("list analysis runs: %w", err)
+	}
+	healthy := len(runs.Items) > 0
+	detail := "Rollout " + rolloutStatusOf(ro).describe()
+	for _, run := range runs.Items {
+		st := analysisRunStatusOf(&run)
+		counts := map[string]int{}
+		for _, m := range st.MetricResults {
+			n := len(m.Measurements)
+			if n == 0 || m.Measurements[n-1].Phase != "Successful" {
+				healthy = false
+			}
+			for _, ms := range m.Measurements {
+				counts[ms.Phase]++
+			}
+		}
+		switch st.Phase {
+		case "Failed", "Error", "Inconclusive":
+			healthy = false
+		}
+		detail += fmt.Sprintf("; AnalysisRun %s %s: %d Successful, %d Failed, %d Error measurement(s)",
+			run.GetName(), st.Phase, counts["Successful"], counts[measurementFailed], counts[measurementError])
+	}
+	return healthy, detail, nil
+}
+
+// Objects implements Witness: the Rollout, its templates and its runs.
+func (a *argoRollouts) Objects(ctx context.Context) map[string]any {
+	out := map[string]any{}
+	for file, gvr := range map[string]schema.GroupVersionResource{
+		"rollouts.json": rolloutsGVR, "analysistemplates.json": analysisTemplatesGVR, "analysisruns.json": analysisRunsGVR,
+	} {
+		list, err := a.w.env.Dynamic.Resource(gvr).Namespace(a.w.env.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			out[file] = map[string]string{"error": err.Error()}
+			continue
+		}
+		out[file] = list
+	}
+	return out
 }

@@ -97,7 +97,7 @@ func TestAddArgsKeepsTheFilesOwn(t *testing.T) {
 	}
 }
 
-func TestFirstBadTakesTheEarliestStarted(t *testing.T) {
+func TestDecisiveMeasurement(t *testing.T) {
 	run := func(name string, measurements ...any) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"metadata": map[string]any{"name": name},
@@ -105,16 +105,30 @@ func TestFirstBadTakesTheEarliestStarted(t *testing.T) {
 		}}
 	}
 	ms := func(phase, started string) any {
-		return map[string]any{"phase": phase, "startedAt": started, "finishedAt": started}
+		return map[string]any{"phase": phase, "startedAt": "2026-12-01T10:00:" + started + "Z"}
 	}
-	b, ok := firstBad([]*unstructured.Unstructured{
-		run("a", ms("Successful", "2026-12-01T10:00:01Z"), ms("Failed", "2026-12-01T10:00:05Z")),
-		run("b", ms("Error", "2026-12-01T10:00:03Z")),
-	})
-	if !ok || b.run != "b" || b.Phase != measurementError {
-		t.Errorf("firstBad = %+v, %v; want run b's Error", b, ok)
-	}
-	if _, ok := firstBad([]*unstructured.Unstructured{run("a", ms("Successful", "2026-12-01T10:00:01Z"))}); ok {
-		t.Error("a successful measurement counted as bad")
+	for _, tt := range []struct {
+		name      string
+		runs      []*unstructured.Unstructured
+		want      string // startedAt seconds of the decisive measurement, "" for none
+		wantPhase string
+	}{
+		{"a start-up error, then failures", []*unstructured.Unstructured{run("a", ms("Error", "01"), ms("Failed", "05"), ms("Failed", "07"))}, "05", measurementFailed},
+		{"errors after a success", []*unstructured.Unstructured{run("a", ms("Error", "01"), ms("Successful", "03"), ms("Error", "05"), ms("Error", "15"))}, "05", measurementError},
+		{"the earliest failure of two runs", []*unstructured.Unstructured{run("a", ms("Failed", "09")), run("b", ms("Failed", "04"))}, "04", measurementFailed},
+		{"a recovered error", []*unstructured.Unstructured{run("a", ms("Error", "01"), ms("Successful", "03"))}, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, ok := decisive(tt.runs)
+			if tt.want == "" {
+				if ok {
+					t.Fatalf("decisive = %+v, want none", b)
+				}
+				return
+			}
+			if !ok || b.StartedAt != "2026-12-01T10:00:"+tt.want+"Z" || b.Phase != tt.wantPhase {
+				t.Errorf("decisive = %+v, want the %s started at :%s", b, tt.wantPhase, tt.want)
+			}
+		})
 	}
 }

@@ -133,3 +133,17 @@ type Machinery interface {
 type Preflighter interface {
 	Preflight(ctx context.Context) error
 }
+
+// Assessor is a machinery that can say, while it has not decided, what it
+// thinks of the new version: healthy or not, in its own words. A drill asks
+// when the budget runs out with no decision, to tell a machinery that
+// declared a failing version healthy from one that is merely slow.
+type Assessor interface {
+	Assess(ctx context.Context) (healthy bool, detail string, err error)
+}
+
+// Witness is a machinery with objects of its own worth keeping when a
+// drill ends (a Rollout, its AnalysisRuns): file name to object.
+type Witness interface {
+	Objects(ctx context.Context) map[string]any
+}

@@ -136,10 +136,13 @@ func describeCalibration(s drills.Scenario, repeat int) {
 
 func describeRollback(s drills.Scenario, repeat int) {
 	describeDrill(s, repeat, func(d **drills.Drill) {
-		if s.Expect == drills.ExpectSteady {
+		if s.Expect.Steady() {
 			It("rides the fault out without a rollback", func(ctx SpecContext) {
 				Expect((*d).ConfirmRestored(ctx)).To(Succeed())
 				Expect((*d).Result()).To(drills.KeepTheCanary())
+				if s.Expect == drills.ExpectPromoted {
+					Expect((*d).Result().Promoted).NotTo(BeEmpty(), "the machinery must complete the rollout: %s", (*d).Result().Serving.Detail)
+				}
 				Expect((*d).Result()).To(drills.RestoreServiceWithin(budget(s)))
 				if s.HoldSLO {
 					Expect((*d).Result()).To(drills.StayWithinSLO())

@@ -42,7 +42,7 @@ func selected(s drills.Scenario) bool {
 const specTexts = "deploys the stable version sees a steady state through the user path " +
 	"starts the canary and confirms the fault's onset rolls back restores service within the MTTR budget " +
 	"rides the fault out without a rollback measures every injected outage within the bound it states " +
-	"fails the drill because the machinery promoted a version users saw failing"
+	"fails the drill because the machinery kept a version users saw failing"
 
 // matches reports whether a focus or skip pattern matches text; a pattern
 // that does not compile matches, so nothing is left out by mistake.
