@@ -78,6 +78,11 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 			return !restoredAfter(d.observer.Settled(time.Now()), slo, from, interval).IsZero(), nil
 		})
 	})
+	if err == nil && d.Scenario.Expect == ExpectPromoted {
+		// Users keep coming until the machinery has finished: an analysis
+		// that watched a canary without traffic would judge nothing.
+		err = d.awaitPromotion(ctx)
+	}
 	d.noteNeighbours(ctx)
 	samples := d.observer.Stop()
 	if err != nil {
@@ -132,7 +137,7 @@ func (d *Drill) readMachinery(ctx context.Context) error {
 	}
 	var outcome *outcomeOrErr
 	if d.Scenario.Expect.Steady() {
-		outcome = d.steadyOutcome(ctx)
+		outcome = d.steadyOutcome()
 	}
 	serving, err := d.machinery.Serving(ctx)
 	if err != nil {
@@ -152,28 +157,30 @@ func (d *Drill) readMachinery(ctx context.Context) error {
 	return nil
 }
 
-// steadyOutcome takes what the machinery reported in a steady drill, if
-// anything: at once, or, when the drill expects a promotion, once the
-// machinery reports (within the rollback timeout).
-func (d *Drill) steadyOutcome(ctx context.Context) *outcomeOrErr {
-	var wait <-chan time.Time
-	if d.Scenario.Expect == ExpectPromoted {
-		wait = time.After(d.opts.Timeouts.Rollback)
+// awaitPromotion waits, with traffic still running, until the machinery
+// reports (a promotion, or anything else) and leaves the report for
+// steadyOutcome. It returns once the rollback timeout has passed without
+// a report: the verdict then says the rollout never completed.
+func (d *Drill) awaitPromotion(ctx context.Context) error {
+	select {
+	case r := <-d.outcome:
+		d.outcome <- r
+	case <-time.After(d.opts.Timeouts.Rollback):
+	case <-ctx.Done():
+		return ctx.Err()
 	}
+	return nil
+}
+
+// steadyOutcome takes what the machinery reported in a steady drill, if
+// anything.
+func (d *Drill) steadyOutcome() *outcomeOrErr {
 	select {
 	case r := <-d.outcome:
 		return &r
-	case <-wait:
-	case <-ctx.Done():
+	default:
+		return nil
 	}
-	if wait == nil {
-		select {
-		case r := <-d.outcome:
-			return &r
-		default:
-		}
-	}
-	return nil
 }
 
 // steadyRollback says how the machinery rolled back in a steady drill (it

@@ -86,28 +86,31 @@ func (in ArgoInstall) swapImage(d *unstructured.Unstructured) error {
 }
 
 // Run applies the manifest, waits for the CRDs to be established and the
-// controller to be available, and returns how long it took. Idempotent.
-func (in ArgoInstall) Run(ctx context.Context) (time.Duration, error) {
+// controller to be available, and returns how long it took and whether the
+// controller was already there. Idempotent.
+func (in ArgoInstall) Run(ctx context.Context) (took time.Duration, already bool, err error) {
 	start := time.Now()
+	_, err = in.Client.AppsV1().Deployments(ArgoNamespace).Get(ctx, argoController, metav1.GetOptions{})
+	already = err == nil
 	crds, rest, err := in.objects()
 	if err != nil {
-		return 0, err
+		return 0, already, err
 	}
 	for _, obj := range append(crds, rest...) {
 		if err := in.Applier.Apply(ctx, obj); err != nil {
-			return 0, fmt.Errorf("install argo-rollouts: %w", err)
+			return 0, already, fmt.Errorf("install argo-rollouts: %w", err)
 		}
 	}
 	if err := waitEstablished(ctx, in.Applier.Dynamic, crds); err != nil {
-		return 0, err
+		return 0, already, err
 	}
 	logf(in.Log, "argo-rollouts", "CRDs established; waiting for the controller")
 	if err := waitAvailable(ctx, in.Client, ArgoNamespace, argoController); err != nil {
-		return 0, fmt.Errorf("install argo-rollouts: %w", err)
+		return 0, already, fmt.Errorf("install argo-rollouts: %w", err)
 	}
-	took := time.Since(start)
-	logf(in.Log, "argo-rollouts", "controller %s available in %s", in.Image, took.Round(100*time.Millisecond))
-	return took, nil
+	took = time.Since(start)
+	logf(in.Log, "argo-rollouts", "controller %s available in %s (already installed: %t)", in.Image, took.Round(100*time.Millisecond), already)
+	return took, already, nil
 }
 
 // Uninstall deletes what Run applied: the controller first, the CRDs (and

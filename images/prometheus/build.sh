@@ -1,6 +1,9 @@
 # prometheus/build.sh: builds the Prometheus server FROM scratch from the
 # github.com/prometheus/prometheus module at PROMETHEUS_VERSION, without the
-# web UI's assets (the query API is all the analysis needs). Sourced by
+# web UI's assets (the query API is all the analysis needs), and with only
+# the Kubernetes service discovery compiled in: the module's build tags
+# remove_all_sd,enable_kubernetes_sd leave out the cloud SDKs, which are most
+# of a cold build. Sourced by
 # images/build.sh after versions.env, lib.sh and node/build.sh, whose
 # go_install_to it reuses.
 
@@ -8,13 +11,17 @@ PROMETHEUS_DIR=$IMAGES_DIR/prometheus
 
 prometheus_image() { echo "firedrill/prometheus:$PROMETHEUS_VERSION-$(hash_of "$PROMETHEUS_DIR")"; }
 
-build_prometheus_server() { go_install_to prometheus "$PROMETHEUS_VERSION" 0 "" github.com/prometheus/prometheus/cmd/prometheus; }
+PROMETHEUS_TAGS="remove_all_sd enable_kubernetes_sd"
+
+build_prometheus_server() {
+	go_install_to "prometheus-k8s-sd" "$PROMETHEUS_VERSION" 0 "$PROMETHEUS_TAGS" github.com/prometheus/prometheus/cmd/prometheus
+}
 
 build_prometheus_image() {
 	local ctx
 	ctx=$(mktemp -d "$FIREDRILL_CACHE/prometheus-ctx.XXXXXX")
 	trap 'rm -rf "$ctx"' RETURN
-	cp "$BIN_DIR/prometheus-$PROMETHEUS_VERSION/prometheus" "$PROMETHEUS_DIR/Dockerfile" "$ctx/"
+	cp "$BIN_DIR/prometheus-k8s-sd-$PROMETHEUS_VERSION/prometheus" "$PROMETHEUS_DIR/Dockerfile" "$ctx/"
 	docker build -q -t "$(prometheus_image)" "$ctx"
 	echo "built $(prometheus_image)"
 }
