@@ -151,3 +151,36 @@ func TestMTTRSummaryWithoutMTTR(t *testing.T) {
 		}
 	}
 }
+
+// A machinery that kept a bad version fails a rollback drill for that
+// reason, before anything else; a steady drill that expects a promotion
+// fails without one.
+func TestJudgeKeptBadVersion(t *testing.T) {
+	s := Scenario{Name: "x", Stable: rollback.Version{Name: "v1"}, Canary: rollback.Version{Name: "v2"}, Budget: 45 * time.Second}
+	spent := reports.ErrorBudget{Failed: 30, Total: 120, Fraction: 0.25}
+	for name, tt := range map[string]struct {
+		res  Result
+		want string
+	}{
+		"promoted": {Result{Promoted: "the controller promoted v2: Healthy", ErrorBudget: spent, MTTRErr: "nothing restored service"},
+			"argo promoted v2, a version users saw failing: 30 of 120 requests failed from injection on (25.0%); the controller promoted v2: Healthy"},
+		"declared healthy": {Result{DeclaredHealthy: "Rollout Degraded; AnalysisRun r Running: 9 Successful", ErrorBudget: spent},
+			"argo declared v2 healthy past the 45s budget, a version users saw failing: 30 of 120 requests failed"},
+	} {
+		verdict, why := Judge(tt.res, s, "argo")
+		if verdict != reports.VerdictFail || !strings.HasPrefix(why, tt.want) {
+			t.Errorf("%s: Judge = %s, %q; want fail, %q", name, verdict, why, tt.want)
+		}
+	}
+	steady := s
+	steady.Expect = ExpectPromoted
+	res := Result{MTTR: slowActuation(t, s.Budget), ServedAfter: "v2", ServedBy: []string{"v2"}, Serving: rollback.Serving{Versions: []string{"v2"}}}
+	res.MTTR.Total = reports.Duration(time.Second)
+	if verdict, why := Judge(res, steady, "argo"); verdict != reports.VerdictFail || !strings.HasPrefix(why, "argo never completed the rollout of v2") {
+		t.Errorf("no promotion: Judge = %s, %q; want fail, never completed", verdict, why)
+	}
+	res.Promoted = "the controller promoted v2: Healthy"
+	if verdict, why := Judge(res, steady, "argo"); verdict != reports.VerdictPass {
+		t.Errorf("promoted: Judge = %s, %q; want pass", verdict, why)
+	}
+}

@@ -102,11 +102,11 @@ func (c *argoConfig) add(n int, doc *unstructured.Unstructured) error {
 		}
 		canary, found, err := unstructured.NestedMap(doc.Object, "spec", "strategy", "canary")
 		if err != nil || !found {
-			return fmt.Errorf("Rollout %s: spec.strategy.canary is missing: firedrill drills the canary strategy", doc.GetName())
+			return fmt.Errorf("rollout %s: spec.strategy.canary is missing: firedrill drills the canary strategy", doc.GetName())
 		}
 		for _, set := range []string{"canaryService", "stableService"} {
 			if _, ok := canary[set]; ok {
-				return fmt.Errorf("Rollout %s: spec.strategy.canary.%s is set by firedrill; leave it out", doc.GetName(), set)
+				return fmt.Errorf("rollout %s: spec.strategy.canary.%s is set by firedrill; leave it out", doc.GetName(), set)
 			}
 		}
 		c.canary = canary

@@ -148,7 +148,7 @@ func describeRollback(s drills.Scenario, repeat int) {
 					Expect((*d).Result()).To(drills.StayWithinSLO())
 				}
 				Expect((*d).Result()).To(drills.Pass())
-			}, NodeTimeout(timeouts.Restore))
+			}, NodeTimeout(steadyTimeout(s)))
 			return
 		}
 
@@ -222,4 +222,13 @@ func budget(s drills.Scenario) time.Duration {
 		return *flagBudget
 	}
 	return s.Budget
+}
+
+// steadyTimeout bounds a steady drill's judgement: the restore, and, for a
+// drill that expects a promotion, the wait for the machinery to finish.
+func steadyTimeout(s drills.Scenario) time.Duration {
+	if s.Expect == drills.ExpectPromoted {
+		return timeouts.Restore + timeouts.Rollback
+	}
+	return timeouts.Restore
 }
