@@ -2,7 +2,10 @@
 // new version, behind one Machinery interface, and the registry scenarios
 // choose them from by name (Register, Lookup). Each machinery is one file
 // that registers itself in init: canaryhook.go, rolloutundo.go,
-// bluegreen.go. workload.go is the sample app as every machinery deploys it
+// bluegreen.go, argorollouts.go (with argoconfig.go, the team's analysis
+// file, argoanalysis.go, the AnalysisRun watch, and argoinstall.go and
+// prometheus.go, the controller and the metrics server the suite installs).
+// workload.go is the sample app as every machinery deploys it
 // (ConfigMap, Services, pod templates), so a machinery's rollback logic
 // does not depend on the workload's details.
 //
@@ -47,6 +50,23 @@
 //     (replica counts, a Service selector, a Rollout's weights), with the
 //     detail of how it knows. Steady drills use it to prove no rollback
 //     happened; rollback drills compare it with what users saw.
+//
+// Three optional interfaces let a machinery say more:
+//
+//   - Preflighter: Preflight runs before the drill writes anything and
+//     refuses, in one line, a cluster that cannot run the machinery (its
+//     controller or CRD missing, a query its metrics server refuses).
+//   - Assessor: Assess says what the machinery thinks of the new version
+//     while it has not decided. When the budget runs out with no decision
+//     and the machinery calls the new version healthy, the drill records
+//     that it declared a failing version healthy.
+//   - Witness: Objects are the machinery's own objects kept as evidence.
+//
+// A machinery that detects by itself (DetectAnalysis) sets Outcome.Detected
+// to when its watch saw the first failed check; one that promotes the new
+// version instead of rolling back returns an Outcome with Promoted set.
+// Spec.Needs names the backends it needs installed (BackendArgoRollouts,
+// BackendPrometheus).
 //
 // A machinery must be safe against a cancelled context at every step and
 // must not delete anything: the drill deletes its namespace at cleanup.

@@ -135,16 +135,23 @@ var brokenArgoConfigs = []struct {
 	{"wrong-field.yaml", `AnalysisTemplate error-ratio refused: `},
 }
 
+// argoBrokenConfig is the scenario the broken files are tried with (the
+// suite also selects backends by it).
+var argoBrokenConfig = func() drills.Scenario {
+	s := scenarios.ArgoBadVersion
+	s.Name, s.Labels = "argo-broken-config", append([]string{"config"}, s.Labels...)
+	return s
+}()
+
 // describeBrokenArgoConfigs proves that a broken analysis file is refused
 // in one line naming the problem, and that nothing is left in the cluster.
 func describeBrokenArgoConfigs() {
-	Describe("argo-rollouts refuses a broken analysis file", Label("machinery:"+rollback.ArgoRollouts, "config"), func() {
+	Describe("argo-rollouts refuses a broken analysis file", Label(append(argoBrokenConfig.Labels, scenarios.MachineryLabel(argoBrokenConfig))...), func() {
 		for _, c := range brokenArgoConfigs {
 			It("refuses "+c.file, func(ctx SpecContext) {
 				data, err := os.ReadFile(filepath.Join("testdata", c.file))
 				Expect(err).NotTo(HaveOccurred())
-				s := scenarios.ArgoBadVersion
-				s.Name = "argo-broken-config"
+				s := argoBrokenConfig
 				s.MachineryConfig = rollback.Config{Name: c.file, Data: data}
 				err = runBrokenConfig(ctx, s)
 				GinkgoWriter.Println("refused:", err)

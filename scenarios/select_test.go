@@ -16,7 +16,8 @@ import (
 
 // suiteScenarios are every drill the suite may run.
 func suiteScenarios() []drills.Scenario {
-	return append(append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway), scenarios.ArgoCaught...)
+	all := append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway, argoBrokenConfig)
+	return append(all, scenarios.ArgoCaught...)
 }
 
 // selected reports whether Ginkgo's label filter, focus and skip would run
@@ -42,7 +43,8 @@ func selected(s drills.Scenario) bool {
 const specTexts = "deploys the stable version sees a steady state through the user path " +
 	"starts the canary and confirms the fault's onset rolls back restores service within the MTTR budget " +
 	"rides the fault out without a rollback measures every injected outage within the bound it states " +
-	"fails the drill because the machinery kept a version users saw failing"
+	"fails the drill because the machinery kept a version users saw failing " +
+	"argo-rollouts refuses a broken analysis file refuses"
 
 // matches reports whether a focus or skip pattern matches text; a pattern
 // that does not compile matches, so nothing is left out by mistake.
