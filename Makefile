@@ -26,7 +26,7 @@ image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image
 	FIREDRILL_PROMETHEUS_IMAGE=$$(images/build.sh --print-prometheus-image) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
-.PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint
+.PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint fuzz
 
 help:
 	@echo "make drill         cluster up if needed, images if needed, run the drill suite, write reports"
@@ -34,6 +34,7 @@ help:
 	@echo "make images        build missing images (offline node image when air-gapped, sample app)"
 	@echo "make cluster       create or reuse the kind drill cluster;  make cluster-down  deletes it"
 	@echo "make bench         benchmarks with figures;  make lint  gofmt, go vet, staticcheck"
+	@echo "make fuzz          every fuzz target of outside input, FUZZTIME each (default 60s)"
 
 docker:
 	@$(TIMED) docker hack/setup-docker.sh
@@ -68,6 +69,7 @@ e2e: images
 drills: cluster
 	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
 	@$(TIMED) faults-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./faults/...
+	@$(TIMED) safety-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./scenarios
 
 test: unit e2e drills
 
@@ -78,3 +80,12 @@ lint:
 	@$(TIMED) gofmt bash -c 'out=$$(gofmt -l $$(git ls-files "*.go")); [[ -z $$out ]] || { echo "not gofmt-ed: $$out"; exit 1; }'
 	@$(TIMED) vet $(GO) vet ./...
 	@$(TIMED) staticcheck $(GO) tool staticcheck ./...
+
+# Every parser of outside input has a fuzz target; found crashers stay in
+# its testdata/fuzz corpus and run with the unit tests.
+FUZZTIME ?= 60s
+FUZZ_TARGETS = ./reports:FuzzReadAndRender ./reports:FuzzReadBaseline ./rollback:FuzzParseArgoConfig ./cluster:FuzzParseAllowlist
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		$(TIMED) "fuzz $${t#*:}" $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done

@@ -186,6 +186,7 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 	}
 	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
 		budgetOut := time.After(time.Until(d.onset().Add(d.Scenario.Budget)))
+		var reassess <-chan time.Time
 		for {
 			select {
 			case r := <-d.outcome:
@@ -195,7 +196,14 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 				d.recordOutcome(r.out)
 				return nil
 			case <-budgetOut:
-				if d.declaredHealthy(ctx) {
+				if d.declaredHealthy(ctx, true) {
+					return nil
+				}
+				t := time.NewTicker(reassessEvery)
+				defer t.Stop()
+				reassess = t.C
+			case <-reassess:
+				if d.declaredHealthy(ctx, false) {
 					return nil
 				}
 			case <-ctx.Done():
@@ -205,6 +213,10 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 	})
 }
 
+// reassessEvery is how often a drill past its budget asks an undecided
+// machinery again what it thinks of the new version.
+const reassessEvery = 2 * time.Second
+
 // onset is the drill's onset mark (zero before ConfirmOnset).
 func (d *Drill) onset() time.Time {
 	at, _ := d.event(EventOnset)
@@ -213,26 +225,29 @@ func (d *Drill) onset() time.Time {
 
 // declaredHealthy, once the budget has run out with no decision, asks a
 // machinery that can assess the new version what it thinks. One that calls
-// it healthy has declared healthy a version that needed a rollback: that is
-// recorded, and the drill goes on to judge it. Otherwise the drill keeps
-// waiting for a decision.
-func (d *Drill) declaredHealthy(ctx context.Context) bool {
+// it healthy and has settled (it will not act by itself) has declared
+// healthy a version that needed a rollback: that is recorded, and the
+// drill goes on to judge it. Otherwise the drill keeps waiting for a
+// decision, and notes the first such answer (first) on the timeline.
+func (d *Drill) declaredHealthy(ctx context.Context, first bool) bool {
 	a, ok := d.machinery.(rollback.Assessor)
 	if !ok {
 		return false
 	}
-	healthy, detail, err := a.Assess(ctx)
-	if err != nil {
+	got, err := a.Assess(ctx)
+	switch {
+	case err != nil:
 		d.record(EventMachineryError, time.Now(), "assess the new version: "+err.Error())
 		return false
-	}
-	if !healthy {
-		d.record(EventUndecided, time.Now(), "budget spent, no decision yet; "+detail)
+	case !got.Healthy || !got.Settled:
+		if first {
+			d.record(EventUndecided, time.Now(), "budget spent, no decision yet; "+got.Detail)
+		}
 		return false
 	}
-	d.record(EventDeclaredHealthy, time.Now(), detail)
+	d.record(EventDeclaredHealthy, time.Now(), got.Detail)
 	d.mu.Lock()
-	d.result = &Result{DeclaredHealthy: detail}
+	d.result = &Result{DeclaredHealthy: got.Detail}
 	d.mu.Unlock()
 	return true
 }

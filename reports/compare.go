@@ -39,12 +39,21 @@ func ReadBaseline(path string) (*Baseline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
-	var b Baseline
-	if err := json.Unmarshal(data, &b); err != nil {
+	b, err := ParseBaseline(data)
+	if err != nil {
 		return nil, fmt.Errorf("read baseline %s: %w", path, err)
 	}
+	return b, nil
+}
+
+// ParseBaseline decodes a baseline, refusing another schema.
+func ParseBaseline(data []byte) (*Baseline, error) {
+	var b Baseline
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, err
+	}
 	if b.Schema != BaselineSchemaVersion {
-		return nil, fmt.Errorf("read baseline %s: schema %q is not supported, want %q", path, b.Schema, BaselineSchemaVersion)
+		return nil, fmt.Errorf("schema %q is not supported, want %q", b.Schema, BaselineSchemaVersion)
 	}
 	if b.Scenarios == nil {
 		b.Scenarios = map[string]BaselineEntry{}

@@ -94,12 +94,21 @@ func ReadJSON(path string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
+	r, err := ParseJSON(data)
+	if err != nil {
 		return nil, fmt.Errorf("read report %s: %w", path, err)
 	}
+	return r, nil
+}
+
+// ParseJSON decodes a report, refusing another schema.
+func ParseJSON(data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
 	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("read report %s: schema %q is not supported, want %q", path, r.Schema, SchemaVersion)
+		return nil, fmt.Errorf("schema %q is not supported, want %q", r.Schema, SchemaVersion)
 	}
 	return &r, nil
 }

@@ -283,41 +283,66 @@ func fill(s string, values map[string]string) string {
 	})
 }
 
-// Assess implements Assessor: the new version is healthy in Argo's eyes
-// while no AnalysisRun failed, errored or was inconclusive, and the latest
-// measurement of every metric succeeded. The detail gives the Rollout's
-// phase and each run's counts.
-func (a *argoRollouts) Assess(ctx context.Context) (bool, string, error) {
+// Assess implements Assessor. The new version is healthy in Argo's eyes
+// while no AnalysisRun failed, errored or was inconclusive and the latest
+// measurement of every metric succeeded. The Rollout is settled once it
+// stalled (Degraded, not aborted: the progress deadline passed) or waits
+// at a pause without a duration for someone to promote it.
+func (a *argoRollouts) Assess(ctx context.Context) (Assessment, error) {
 	ro, err := a.rollouts().Get(ctx, App, metav1.GetOptions{})
 	if err != nil {
-		return false, "", fmt.Errorf("read the Rollout: %w", err)
+		return Assessment{}, fmt.Errorf("read the Rollout: %w", err)
 	}
 	runs, err := a.w.env.Dynamic.Resource(analysisRunsGVR).Namespace(a.w.env.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return false, "", fmt.Errorf("list analysis runs: %w", err)
+		return Assessment{}, fmt.Errorf("list analysis runs: %w", err)
 	}
-	healthy := len(runs.Items) > 0
-	detail := "Rollout " + rolloutStatusOf(ro).describe()
+	st := rolloutStatusOf(ro)
+	out := Assessment{Healthy: len(runs.Items) > 0, Settled: settled(ro, st), Detail: "Rollout " + st.describe()}
 	for _, run := range runs.Items {
-		st := analysisRunStatusOf(&run)
-		counts := map[string]int{}
-		for _, m := range st.MetricResults {
-			n := len(m.Measurements)
-			if n == 0 || m.Measurements[n-1].Phase != "Successful" {
-				healthy = false
-			}
-			for _, ms := range m.Measurements {
-				counts[ms.Phase]++
-			}
-		}
-		switch st.Phase {
-		case "Failed", "Error", "Inconclusive":
+		healthy, detail := assessRun(&run)
+		out.Healthy = out.Healthy && healthy
+		out.Detail += "; " + detail
+	}
+	return out, nil
+}
+
+// assessRun says whether a run passes the canary now, with its counts.
+func assessRun(run *unstructured.Unstructured) (bool, string) {
+	st := analysisRunStatusOf(run)
+	healthy := st.Phase != "Failed" && st.Phase != "Error" && st.Phase != "Inconclusive"
+	counts := map[string]int{}
+	for _, m := range st.MetricResults {
+		n := len(m.Measurements)
+		if n == 0 || m.Measurements[n-1].Phase != "Successful" {
 			healthy = false
 		}
-		detail += fmt.Sprintf("; AnalysisRun %s %s: %d Successful, %d Failed, %d Error measurement(s)",
-			run.GetName(), st.Phase, counts["Successful"], counts[measurementFailed], counts[measurementError])
+		for _, ms := range m.Measurements {
+			counts[ms.Phase]++
+		}
 	}
-	return healthy, detail, nil
+	return healthy, fmt.Sprintf("AnalysisRun %s %s: %d Successful, %d Failed, %d Error measurement(s)",
+		run.GetName(), st.Phase, counts["Successful"], counts[measurementFailed], counts[measurementError])
+}
+
+// settled holds when the Rollout will not move by itself: stalled, or at
+// an indefinite pause.
+func settled(ro *unstructured.Unstructured, st rolloutStatus) bool {
+	if st.Phase == "Degraded" && !st.aborted() {
+		return true
+	}
+	if st.Phase != "Paused" {
+		return false
+	}
+	steps, _, _ := unstructured.NestedSlice(ro.Object, "spec", "strategy", "canary", "steps")
+	i, found, _ := unstructured.NestedInt64(ro.Object, "status", "currentStepIndex")
+	if !found || i < 0 || int(i) >= len(steps) {
+		return false
+	}
+	step, _ := steps[i].(map[string]any)
+	pause, ok := step["pause"].(map[string]any)
+	_, timed := pause["duration"]
+	return ok && !timed
 }
 
 // Objects implements Witness: the Rollout, its templates and its runs.

@@ -132,3 +132,27 @@ func TestDecisiveMeasurement(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseArgoConfig feeds any bytes to the reader of a team's analysis
+// file: it must refuse or accept, never panic, and an accepted file must
+// name its templates and a canary strategy.
+func FuzzParseArgoConfig(f *testing.F) {
+	f.Add(defaultAnalysis)
+	for _, name := range []string{"unknown-provider", "bad-query", "wrong-field"} {
+		if data, err := os.ReadFile("../scenarios/testdata/" + name + ".yaml"); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: x}\nspec: {metrics: [null]}\n"))
+	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec: {strategy: {canary: {steps: [7], analysis: 3}}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := parseArgoConfig(Config{Name: "f.yaml", Data: data})
+		if err != nil {
+			return
+		}
+		if len(cfg.templates) == 0 || cfg.canary == nil {
+			t.Fatalf("accepted a file without templates or strategy: %+v", cfg)
+		}
+		_ = cfg.references()
+	})
+}

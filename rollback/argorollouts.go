@@ -345,7 +345,7 @@ func (a *argoRollouts) AwaitRollback(ctx context.Context) (Outcome, error) {
 	first := runs.firstBad()
 	out.Detected, out.DetectedDetail, out.DetectedBefore = first.seen, first.String(), first.finishedBefore()
 	out.Evidence = append(out.Evidence, Evidence{Name: "first failed measurement", Value: first.String()},
-		Evidence{Name: "rollout at decision", Value: st.describe()})
+		Evidence{Name: "rollout at decision", Value: st.describe() + "; conditions: " + st.conditions()})
 	if a.promoted(st) {
 		out.Promoted = true
 		out.Reason = fmt.Sprintf("the controller promoted %s: %s", a.canary.Name, st.describe())
@@ -525,4 +525,13 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// Creates implements Describer.
+func (a *argoRollouts) Creates() []string {
+	out := append(a.w.objects(), "Service "+argoCanaryService, "Service "+argoStableService)
+	for _, t := range a.cfg.templates {
+		out = append(out, "AnalysisTemplate "+t.GetName()+" (from "+a.cfg.name+")")
+	}
+	return append(out, fmt.Sprintf("Rollout %s (%s, canary %s)", App, replicasOf(a.stable), a.canary.Name))
 }

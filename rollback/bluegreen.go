@@ -222,3 +222,11 @@ func onlyEndpoints(slices []*discoveryv1.EndpointSlice, pods map[string]bool) (b
 	}
 	return ready > 0 && other == 0, fmt.Sprintf("%d ready blue endpoint(s), %d other", ready, other)
 }
+
+// Creates implements Describer.
+func (b *blueGreen) Creates() []string {
+	g := b.green
+	g.Replicas = b.blue.Replicas
+	return append(b.w.objects(), "Deployment "+ownName(blue)+" ("+replicasOf(b.blue)+")",
+		"Deployment "+ownName(green)+" ("+replicasOf(g)+")", "Service "+b.previewService()+" (green's smoke check)")
+}

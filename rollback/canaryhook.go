@@ -194,3 +194,9 @@ func pick(have, want map[string]string) map[string]string {
 	}
 	return out
 }
+
+// Creates implements Describer.
+func (c *canaryHook) Creates() []string {
+	return append(c.w.objects(), "Deployment "+c.name(trackStable)+" ("+replicasOf(c.stable)+")",
+		"Deployment "+c.name(trackCanary)+" ("+replicasOf(c.canary)+")")
+}

@@ -135,15 +135,34 @@ type Preflighter interface {
 }
 
 // Assessor is a machinery that can say, while it has not decided, what it
-// thinks of the new version: healthy or not, in its own words. A drill asks
-// when the budget runs out with no decision, to tell a machinery that
-// declared a failing version healthy from one that is merely slow.
+// thinks of the new version. A drill asks once the budget has run out with
+// no decision, to tell a machinery that declared a failing version healthy
+// from one that is merely slow.
 type Assessor interface {
-	Assess(ctx context.Context) (healthy bool, detail string, err error)
+	Assess(ctx context.Context) (Assessment, error)
+}
+
+// Assessment is a machinery's view of the new version before it decides.
+type Assessment struct {
+	// Healthy says its own checks pass the new version.
+	Healthy bool
+	// Settled says it has stopped acting by itself: it will neither
+	// promote nor roll back unless something changes (it stalled on a
+	// deadline, or waits for a person). A machinery still working through
+	// its plan is not settled.
+	Settled bool
+	// Detail says so in the machinery's words.
+	Detail string
 }
 
 // Witness is a machinery with objects of its own worth keeping when a
 // drill ends (a Rollout, its AnalysisRuns): file name to object.
 type Witness interface {
 	Objects(ctx context.Context) map[string]any
+}
+
+// Describer is a machinery that can list, for a plan, the objects it
+// creates in the drill namespace, as "Kind name (what)".
+type Describer interface {
+	Creates() []string
 }

@@ -332,3 +332,8 @@ func previous(sets []appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
 	}
 	return prev, nil
 }
+
+// Creates implements Describer.
+func (r *rolloutUndo) Creates() []string {
+	return append(r.w.objects(), fmt.Sprintf("Deployment %s (%s, rolled to %s)", App, replicasOf(r.stable), r.canary.Name))
+}

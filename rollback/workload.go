@@ -199,3 +199,16 @@ func rolledOut(dep *appsv1.Deployment) bool {
 	return st.ObservedGeneration >= dep.Generation && st.UpdatedReplicas == want &&
 		st.ReadyReplicas == want && st.AvailableReplicas == want && st.Replicas == want
 }
+
+// objects are the workload's own objects every machinery creates: the
+// configuration and the user Service.
+func (w workload) objects() []string {
+	port := "a free published NodePort"
+	if w.env.NodePort != 0 {
+		port = fmt.Sprintf("NodePort %d", w.env.NodePort)
+	}
+	return []string{"ConfigMap " + ConfigMapName(App), fmt.Sprintf("Service %s (%s, the user path)", App, port)}
+}
+
+// replicasOf says what a workload object runs.
+func replicasOf(v Version) string { return fmt.Sprintf("%d × %s", v.Replicas, v.Name) }

@@ -67,7 +67,7 @@ var ArgoLatency = func() drills.Scenario {
 }()
 
 // ArgoCrashloop: the canary never becomes ready. Its error-ratio query has
-// no canary traffic to count, so every measurement errors; five in a row
+// no canary traffic to count, so every measurement errors; three in a row
 // fail the analysis and the controller aborts (README: what Argo does).
 var ArgoCrashloop = func() drills.Scenario {
 	s := argo("argo-crashloop", LabelCrashloop)
@@ -93,7 +93,7 @@ var ArgoPodKillSteady = func() drills.Scenario {
 var ArgoPartition = func() drills.Scenario {
 	s := argo("argo-partition", LabelCaught, LabelPartition, LabelNative)
 	s.Faults = []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}}
-	s.Budget = 60 * time.Second
+	s.Budget = 45 * time.Second
 	return s
 }()
 

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -38,6 +39,12 @@ func setUpMachineryBackends(ctx context.Context, kind *cluster.Kind, st *shared)
 	By("loading " + argoImage + " and " + promImage)
 	Expect(kind.LoadImages(ctx, argoImage, promImage)).To(Succeed())
 	applier := newApplier()
+	// The controller resolves the Prometheus and canary Service names;
+	// cluster readiness does not wait for CoreDNS (see the README).
+	_, err := kube.WaitDeployment(ctx, env.cluster.Client, "kube-system", "coredns", func(d *appsv1.Deployment) (bool, error) {
+		return d.Status.AvailableReplicas > 0, nil
+	})
+	Expect(err).NotTo(HaveOccurred(), "CoreDNS never became available")
 	By("installing Prometheus and Argo Rollouts " + argoImage)
 	Expect(prometheusInstall(applier, promImage).Run(ctx)).To(Succeed())
 	took, already, err := argoInstall(applier, argoImage, manifest).Run(ctx)

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/firedrill-dev/firedrill/drills"
@@ -390,3 +391,9 @@ var Rollbacks = append([]drills.Scenario{
 	UndoBadVersion, UndoCrashloop, UndoBadImage, UndoNetworkPartition,
 	BlueGreenBadVersion, BlueGreenLatency,
 }, ArgoRollbacks...)
+
+// All is the whole catalogue: the rollback drills, the calibration drill
+// and the drills whose machinery lies.
+func All() []drills.Scenario {
+	return append(append(slices.Clone(Rollbacks), Calibration), ArgoCaught...)
+}

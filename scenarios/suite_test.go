@@ -30,6 +30,7 @@ var (
 	flagKubeconfig    = flag.String("firedrill.kubeconfig", "", "kubeconfig of an existing cluster (with -firedrill.context)")
 	flagContext       = flag.String("firedrill.context", "", "run against this existing kubeconfig context instead of kind")
 	flagURL           = flag.String("firedrill.url", "", "user-path URL of the app on an existing cluster")
+	flagAllowContext  = flag.String("firedrill.allow-context", "", "comma-separated kubeconfig contexts firedrill may write to, beside the allowed-contexts file and FIREDRILL_ALLOW_CONTEXTS")
 	flagRunDir        = flag.String("firedrill.run-dir", os.Getenv("FIREDRILL_RUN_DIR"), "directory for reports (default _runs/<time>)")
 	flagRunID         = flag.String("firedrill.run-id", "", "label value for this run's namespaces (default from the time)")
 	flagBudget        = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
@@ -106,6 +107,12 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	loadImageNames()
 	env.runDir = st.RunDir
 	if *flagContext != "" {
+		// Before the first write to the cluster.
+		allow, err := cluster.LoadAllowlist("..", *flagAllowContext)
+		Expect(err).NotTo(HaveOccurred())
+		if err := allow.Check(*flagKubeconfig, *flagContext); err != nil {
+			AbortSuite(err.Error())
+		}
 		st.Kubeconfig, st.Context = *flagKubeconfig, *flagContext
 	} else {
 		setUpKindCluster(ctx, &st)

@@ -21,6 +21,7 @@ var commands = []command{
 	{"up", "create (or reuse) the kind drill cluster and wait until it is Ready", runUp},
 	{"down", "delete the kind drill cluster", runDown},
 	{"report", "render the drill reports in a directory, or gate their MTTR against a baseline", runReport},
+	{"plan", "print what each selected drill would do (namespace, objects, machinery, faults, budget, SLO); writes nothing", runPlan},
 }
 
 func main() {
@@ -66,6 +67,7 @@ func usage(out io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(out, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(out, "  firedrill plan [--label-filter EXPR] [--focus REGEXP] [--context CTX [--kubeconfig FILE]]")
 	fmt.Fprintln(out, "reports (no cluster needed):")
 	fmt.Fprintln(out, "  firedrill report render DIR")
 	fmt.Fprintln(out, "  firedrill report compare --baseline FILE [--tolerance 0.2] [--slack 500ms] [--update-baseline] DIR")
