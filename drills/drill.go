@@ -62,6 +62,9 @@ const (
 	// EventUndecided: the budget ran out with no decision, and the
 	// machinery did not call the new version healthy: the drill waits on.
 	EventUndecided = "undecided"
+	// EventStopped: a stop condition fired; the drill removed its faults
+	// and aborted.
+	EventStopped = "stopped"
 )
 
 // Options are the drill's environment: where the app images are, how the
@@ -121,6 +124,8 @@ type Drill struct {
 	planned  []*plannedFault
 	// concurrent is the most other drills of the run seen at once.
 	concurrent int
+	// stopped is the stop condition that fired, "" while none did.
+	stopped string
 }
 
 type outcomeOrErr struct {
@@ -296,6 +301,22 @@ func (d *Drill) event(name string) (time.Time, bool) {
 }
 
 // phase bounds one step with its timeout and names it in errors.
+// phase is a drill phase: phase, and it ends with ErrStopped as soon as a
+// stop condition fires.
+func (d *Drill) phase(ctx context.Context, name string, limit time.Duration, step func(context.Context) error) error {
+	if err := d.stopErr(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
+	err := phase(ctx, name, limit, step)
+	if serr := d.stopErr(); serr != nil && err != nil {
+		return fmt.Errorf("%s: %w", name, serr)
+	}
+	return err
+}
+
 func phase(ctx context.Context, name string, limit time.Duration, step func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()

@@ -93,7 +93,7 @@ func (d *Drill) faultEnv() faults.Env {
 	}
 	return faults.Env{
 		Host: d.opts.Faults, Client: d.cluster.Client, Namespace: d.Namespace, Name: d.ID,
-		Labels: map[string]string{LabelScenario: d.Scenario.Name}, ConfigMap: pl.ConfigMap,
+		Labels: map[string]string{LabelDrill: "true", LabelScenario: d.Scenario.Name, LabelRun: d.opts.RunID}, ConfigMap: pl.ConfigMap,
 		Site: func(t faults.Target) faults.Site {
 			switch t {
 			case faults.TargetStable:
@@ -125,7 +125,7 @@ func (d *Drill) InjectFaults(ctx context.Context) error {
 	if skip := d.SkipReason(); skip != "" {
 		return fmt.Errorf("%w: %s", ErrSkipped, skip)
 	}
-	return phase(ctx, "inject faults", d.opts.Timeouts.Onset, func(ctx context.Context) error {
+	return d.phase(ctx, "inject faults", d.opts.Timeouts.Onset, func(ctx context.Context) error {
 		for _, p := range d.planned {
 			if err := d.inject(ctx, p); err != nil {
 				return err
@@ -255,9 +255,9 @@ func (d *Drill) recoverFaults(ctx context.Context) error {
 	var problems []string
 	for _, p := range d.planned {
 		d.mu.Lock()
-		f := p.fault
+		f, done := p.fault, !p.record.Recovered.IsZero()
 		d.mu.Unlock()
-		if f == nil {
+		if f == nil || done {
 			continue
 		}
 		if err := f.Recover(ctx); err != nil {

@@ -22,7 +22,8 @@ const pollEvery = 100 * time.Millisecond
 func (d *Drill) CreateNamespace(ctx context.Context) error {
 	d.t0 = time.Now()
 	d.record(EventStart, d.t0, "scenario "+d.Scenario.Name)
-	return phase(ctx, "create namespace", d.opts.Timeouts.Namespace, func(ctx context.Context) error {
+	go d.guard(d.life)
+	return d.phase(ctx, "create namespace", d.opts.Timeouts.Namespace, func(ctx context.Context) error {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.Namespace, Labels: map[string]string{
 			LabelDrill: "true", LabelScenario: d.Scenario.Name, LabelRun: d.opts.RunID,
 		}, Annotations: map[string]string{
@@ -37,7 +38,7 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 
 // DeployStable deploys the known-good version and waits until it is Ready.
 func (d *Drill) DeployStable(ctx context.Context) error {
-	return phase(ctx, "deploy stable", d.opts.Timeouts.StableReady, func(ctx context.Context) error {
+	return d.phase(ctx, "deploy stable", d.opts.Timeouts.StableReady, func(ctx context.Context) error {
 		if err := d.machinery.DeployStable(ctx, d.version(d.Scenario.Stable)); err != nil {
 			return err
 		}
@@ -60,7 +61,7 @@ func (d *Drill) StartObserver(_ context.Context) error {
 func (d *Drill) AwaitSteadyState(ctx context.Context) error {
 	window := d.opts.Timeouts.SteadyWindow
 	var last string
-	err := phase(ctx, "steady state", d.opts.Timeouts.SteadyState, func(ctx context.Context) error {
+	err := d.phase(ctx, "steady state", d.opts.Timeouts.SteadyState, func(ctx context.Context) error {
 		return wait.PollUntilContextCancel(ctx, pollEvery, false, func(context.Context) (bool, error) {
 			var ok bool
 			ok, last = steady(d.observer.Since(time.Now().Add(-window)), d.Scenario.Stable.Name, window, d.observer.Interval())
@@ -121,7 +122,7 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 // ConfirmOnset waits until the fault is confirmed active, on the data plane
 // or through the API, never assumed from the canary's creation.
 func (d *Drill) ConfirmOnset(ctx context.Context) error {
-	return phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
+	return d.phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
 		if len(d.planned) > 0 {
 			return d.InjectFaults(ctx)
 		}
@@ -184,7 +185,7 @@ func (d *Drill) AwaitRollback(ctx context.Context) error {
 	if d.Scenario.Expect.Steady() {
 		return nil
 	}
-	return phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
+	return d.phase(ctx, "await rollback", d.opts.Timeouts.Rollback, func(ctx context.Context) error {
 		budgetOut := time.After(time.Until(d.onset().Add(d.Scenario.Budget)))
 		var reassess <-chan time.Time
 		for {

@@ -45,6 +45,7 @@ func (d *Drill) Report(failure string) *reports.Report {
 		Faults:             d.faultRecords(),
 		Repeat:             d.opts.Repeat,
 		Concurrent:         d.concurrent,
+		StoppedBy:          d.StoppedBy(),
 	}
 	if res.Calibration != nil {
 		r.Calibration = res.Calibration.Rows
@@ -58,6 +59,9 @@ func (d *Drill) Report(failure string) *reports.Report {
 func (d *Drill) verdict(res Result, failure string) (string, string) {
 	if skip := d.SkipReason(); skip != "" {
 		return reports.VerdictSkipped, skip
+	}
+	if why := d.StoppedBy(); why != "" {
+		return reports.VerdictFail, "stopped by a stop condition: " + why
 	}
 	if failure != "" {
 		return reports.VerdictFail, failure

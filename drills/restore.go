@@ -73,7 +73,7 @@ func (d *Drill) ConfirmRestored(ctx context.Context) error {
 		return errors.New("confirm restored: onset and actuation must be recorded first")
 	}
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
-	err := phase(ctx, "confirm restored", d.opts.Timeouts.Restore, func(ctx context.Context) error {
+	err := d.phase(ctx, "confirm restored", d.opts.Timeouts.Restore, func(ctx context.Context) error {
 		return wait.PollUntilContextCancel(ctx, 2*pollEvery, true, func(context.Context) (bool, error) {
 			return !restoredAfter(d.observer.Settled(time.Now()), slo, from, interval).IsZero(), nil
 		})
@@ -353,7 +353,7 @@ func (d *Drill) keptAt() (time.Time, bool) {
 func (d *Drill) watchKept(ctx context.Context, promoted time.Time) error {
 	slo, interval := d.Scenario.SLO, d.observer.Interval()
 	until := promoted.Add(slo.stability())
-	err := phase(ctx, "observe the kept version", d.opts.Timeouts.Restore, func(ctx context.Context) error {
+	err := d.phase(ctx, "observe the kept version", d.opts.Timeouts.Restore, func(ctx context.Context) error {
 		return wait.PollUntilContextCancel(ctx, 2*pollEvery, true, func(context.Context) (bool, error) {
 			settled := d.observer.Settled(time.Now())
 			return len(settled) > 0 && settled[len(settled)-1].At.After(until), nil

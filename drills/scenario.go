@@ -54,6 +54,10 @@ type Scenario struct {
 	// MaxErrorBudget, when set, fails the drill if more than this share of
 	// user requests failed between injection and restored.
 	MaxErrorBudget float64
+	// Guard is the drill's own stop conditions (zero fields take the
+	// defaults: the stable version failing over half its requests for
+	// 15 s, a 10 min wall-clock cap).
+	Guard Guard
 	// MachineryConfig is the machinery's own configuration, such as the
 	// team's AnalysisTemplates and Rollout strategy for argo-rollouts;
 	// empty takes the machinery's default.
@@ -126,6 +130,7 @@ func (s Scenario) Validate() error {
 		s.checkSLO(),
 		s.checkBudget(),
 		s.checkStartShare(),
+		s.checkGuard(),
 	} {
 		if err != nil {
 			return err
@@ -327,4 +332,11 @@ func (s Scenario) faultKinds() string {
 		kinds[i] = f.Kind
 	}
 	return strings.Join(kinds, ", ")
+}
+
+func (s Scenario) checkGuard() error {
+	if err := s.Guard.validate(); err != nil {
+		return fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	return nil
 }

@@ -237,10 +237,12 @@ type Report struct {
 	Repeat int `json:"repeat,omitempty"`
 	// Concurrent is the most drills of the same run seen running beside
 	// this one, so a reader knows how loaded the harness host was.
-	Concurrent int      `json:"concurrentDrills,omitempty"`
-	Verdict    string   `json:"verdict"`
-	Reason     string   `json:"reason,omitempty"`
-	Artifacts  []string `json:"artifacts,omitempty"`
+	Concurrent int `json:"concurrentDrills,omitempty"`
+	// StoppedBy is the stop condition that aborted the drill, if one did.
+	StoppedBy string   `json:"stoppedBy,omitempty"`
+	Verdict   string   `json:"verdict"`
+	Reason    string   `json:"reason,omitempty"`
+	Artifacts []string `json:"artifacts,omitempty"`
 }
 
 // Event returns the first timeline event called name. The first one is the

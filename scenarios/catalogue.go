@@ -78,6 +78,8 @@ var Calibration = drills.Scenario{
 	SLO:       drills.SLO{MaxErrorRatio: 0.05, Window: 2 * time.Second, Stability: 3 * time.Second},
 	Budget:    30 * time.Second,
 	Calibrate: drills.DefaultOutages,
+	// The outages are the stable version's, by design.
+	Guard: drills.Guard{StableErrorRatio: 1},
 }
 
 // healthyCanary is a good new version: the injected fault is what goes wrong.

@@ -58,14 +58,14 @@ func chaosInstall(tag, chart string) chaosmesh.Install {
 
 // leftoverChaos lists chaos objects of the kinds drills use, in every
 // namespace: after the suite there must be none.
-func leftoverChaos(ctx context.Context, cl client.Client) ([]string, error) {
+func leftoverChaos(ctx context.Context, cl client.Client, opts ...client.ListOption) ([]string, error) {
 	var left []string
 	lists := map[string]client.ObjectList{
 		"podchaos": &v1alpha1.PodChaosList{}, "networkchaos": &v1alpha1.NetworkChaosList{},
 		"stresschaos": &v1alpha1.StressChaosList{}, "timechaos": &v1alpha1.TimeChaosList{},
 	}
 	for kind, list := range lists {
-		if err := cl.List(ctx, list); err != nil {
+		if err := cl.List(ctx, list, opts...); err != nil {
 			return nil, fmt.Errorf("list %s: %w", kind, err)
 		}
 		items, err := meta.ExtractList(list)
@@ -88,6 +88,9 @@ func leftoverChaos(ctx context.Context, cl client.Client) ([]string, error) {
 var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	tearDownMachineryBackends(ctx)
 	tearDownChaosMesh(ctx)
+	if env.lease != nil {
+		Expect(env.lease.Release(ctx)).To(Succeed())
+	}
 }, NodeTimeout(suiteTimeouts.clusterUp))
 
 // tearDownChaosMesh checks that no chaos object is left and uninstalls

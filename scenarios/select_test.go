@@ -16,7 +16,7 @@ import (
 
 // suiteScenarios are every drill the suite may run.
 func suiteScenarios() []drills.Scenario {
-	all := append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway, argoBrokenConfig)
+	all := append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway, argoBrokenConfig, interruptScenario)
 	return append(all, scenarios.ArgoCaught...)
 }
 
@@ -44,7 +44,8 @@ const specTexts = "deploys the stable version sees a steady state through the us
 	"starts the canary and confirms the fault's onset rolls back restores service within the MTTR budget " +
 	"rides the fault out without a rollback measures every injected outage within the bound it states " +
 	"fails the drill because the machinery kept a version users saw failing " +
-	"argo-rollouts refuses a broken analysis file refuses"
+	"argo-rollouts refuses a broken analysis file refuses " +
+	"interrupting a drill removes its faults within the kill-switch time and leaves nothing behind"
 
 // matches reports whether a focus or skip pattern matches text; a pattern
 // that does not compile matches, so nothing is left out by mistake.

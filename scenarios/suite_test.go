@@ -15,7 +15,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
 	. "github.com/onsi/gomega"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill-dev/firedrill/cluster"
 	"github.com/firedrill-dev/firedrill/drills"
@@ -64,6 +63,8 @@ var env struct {
 	// argoInstalled is set, on process 1, when this suite installed Argo
 	// Rollouts and Prometheus.
 	argoInstalled bool
+	// lease is this run's Lease, held by process 1.
+	lease *drills.RunLease
 }
 
 func TestScenarios(t *testing.T) {
@@ -117,6 +118,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	} else {
 		setUpKindCluster(ctx, &st)
 	}
+	holdRunLease(ctx, st)
 	raw, err := json.Marshal(st)
 	Expect(err).NotTo(HaveOccurred())
 	return raw
@@ -182,7 +184,7 @@ func attachKindCluster(ctx context.Context, st shared) {
 	cfg, _ := GinkgoConfiguration()
 	env.nodePorts = portShare(st.HostPorts, GinkgoParallelProcess(), cfg.ParallelTotal)
 	Expect(env.nodePorts).NotTo(BeEmpty(), "%d parallel processes but only %d published NodePorts in kind-config.yaml", cfg.ParallelTotal, len(st.HostPorts))
-	env.faults = faults.Host{Capabilities: st.Capabilities, NodeExec: kind.NodeExec, Nodes: kind,
+	env.faults = faults.Host{Capabilities: st.Capabilities, NodeExec: kind.NodeExec, Nodes: drills.NodesOnLease(kind, env.cluster.Client, st.RunID),
 		ToxiproxyImage: st.ToxiproxyImage, ChaosMissing: st.ChaosMissing}
 	if st.Chaos {
 		env.faults.Chaos, err = chaosmesh.NewClient(env.cluster.REST)
@@ -257,10 +259,28 @@ var _ = ReportAfterSuite("suite reports", func(r Report) {
 	fmt.Fprintf(GinkgoWriter, "reports: %s\n", filepath.Join(env.runDir, reports.IndexFile))
 })
 
-func countDeployments(ctx context.Context, ns string) (int, error) {
-	list, err := env.cluster.Client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return 0, err
+// holdRunLease, on process 1, takes this run's Lease before any drill
+// writes, then sweeps what runs whose Lease expired left behind, so that a
+// crashed run never blocks this one; live runs are never touched.
+func holdRunLease(ctx context.Context, st shared) {
+	c := env.cluster
+	if c == nil {
+		var err error
+		c, err = cluster.Existing(ctx, st.Kubeconfig, st.Context)
+		Expect(err).NotTo(HaveOccurred())
 	}
-	return len(list.Items), nil
+	var err error
+	env.lease, err = drills.HoldRunLease(ctx, c.Client, st.RunID)
+	Expect(err).NotTo(HaveOccurred())
+	sweep := drills.Sweep{Client: c.Client, Keep: st.RunID}
+	if st.Kind != "" {
+		sweep.Nodes = newKind()
+	}
+	if sweep.Chaos, err = chaosmesh.NewClient(c.REST); err != nil {
+		Fail(err.Error())
+	}
+	Expect(sweep.Clean(ctx, func(line string) {
+		fmt.Fprintln(GinkgoWriter, "sweep:", line)
+		AddReportEntry("sweep", line)
+	})).To(Succeed())
 }

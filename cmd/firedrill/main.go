@@ -21,6 +21,7 @@ var commands = []command{
 	{"up", "create (or reuse) the kind drill cluster and wait until it is Ready", runUp},
 	{"down", "delete the kind drill cluster", runDown},
 	{"report", "render the drill reports in a directory, or gate their MTTR against a baseline", runReport},
+	{"cleanup", "remove what dead runs left (expired leases; --all, --run ID): namespaces, chaos objects, paused nodes", runCleanup},
 	{"plan", "print what each selected drill would do (namespace, objects, machinery, faults, budget, SLO); writes nothing", runPlan},
 }
 
@@ -67,6 +68,7 @@ func usage(out io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(out, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(out, "  firedrill cleanup [--all | --run ID] [--cluster NAME | --context CTX [--kubeconfig FILE]]")
 	fmt.Fprintln(out, "  firedrill plan [--label-filter EXPR] [--focus REGEXP] [--context CTX [--kubeconfig FILE]]")
 	fmt.Fprintln(out, "reports (no cluster needed):")
 	fmt.Fprintln(out, "  firedrill report render DIR")
