@@ -107,22 +107,30 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 		out, err := d.machinery.AwaitRollback(d.life)
 		d.outcome <- outcomeOrErr{out, err}
 	}()
-	if d.Scenario.Detection == rollback.DetectHarness {
-		go d.observer.Watch(d.life, d.Scenario.SLO, pollEvery, func(at time.Time) {
-			reason := fmt.Sprintf("SLO breached in the window ending %s", at.Format("15:04:05.000"))
-			d.record(EventAlert, time.Now(), reason)
-			if err := d.machinery.Trigger(d.life, reason); err != nil {
-				d.record(EventAlertFailed, time.Now(), err.Error())
-			}
-		})
-	}
 	return nil
+}
+
+// startAlerting, once the fault's onset is confirmed, starts the harness
+// SLO monitor when detection is delegated to it: it calls the machinery's
+// alert hook at the first breach. A breach before onset (a stall of the
+// host, a neighbour's load) is not about the fault and never alerts.
+func (d *Drill) startAlerting() {
+	if d.Scenario.Detection != rollback.DetectHarness {
+		return
+	}
+	go d.observer.Watch(d.life, d.Scenario.SLO, pollEvery, func(at time.Time) {
+		reason := fmt.Sprintf("SLO breached in the window ending %s", at.Format("15:04:05.000"))
+		d.record(EventAlert, time.Now(), reason)
+		if err := d.machinery.Trigger(d.life, reason); err != nil {
+			d.record(EventAlertFailed, time.Now(), err.Error())
+		}
+	})
 }
 
 // ConfirmOnset waits until the fault is confirmed active, on the data plane
 // or through the API, never assumed from the canary's creation.
 func (d *Drill) ConfirmOnset(ctx context.Context) error {
-	return d.phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
+	err := d.phase(ctx, "confirm onset", d.opts.Timeouts.Onset, func(ctx context.Context) error {
 		if len(d.planned) > 0 {
 			return d.InjectFaults(ctx)
 		}
@@ -131,6 +139,10 @@ func (d *Drill) ConfirmOnset(ctx context.Context) error {
 		}
 		return d.confirmCanaryErrors(ctx)
 	})
+	if err == nil {
+		d.startAlerting()
+	}
+	return err
 }
 
 func (d *Drill) confirmCanaryErrors(ctx context.Context) error {

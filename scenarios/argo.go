@@ -81,21 +81,31 @@ var ArgoPodKillSteady = func() drills.Scenario {
 	s := argo("argo-pod-kill-steady", LabelPodKill, LabelChaosMesh)
 	s.Faults = []faults.Spec{{Kind: kinds.PodKill, Target: faults.TargetCanary, Start: onCanaryTraffic, Graceful: true}}
 	s.Expect, s.HoldSLO, s.Budget = drills.ExpectPromoted, true, 30*time.Second
+	// Holding the SLO through a whole rollout is sensitive to the host
+	// stalls that neighbouring drills cause on two cores: it runs alone.
+	s.Labels = append(s.Labels, LabelSerial)
 	return s
 }()
 
 // ArgoPartition (expect:caught): iptables in the canary pod's network
 // namespace drop the user port, which is also where Prometheus scrapes
-// /metrics. Requests that never arrive are never counted: the analysis
-// (the default error ratio) keeps succeeding, the controller advances the
-// steps and then hangs at setWeight 50, waiting for the cut-off pod, with
-// neither an abort nor a promotion. The README says why.
+// /metrics, 16 s after the canary starts: once the analysis has measured
+// the canary healthy. Requests that never arrive are never counted: the
+// analysis keeps succeeding, the controller advances the steps and then
+// hangs at setWeight 50, waiting for the cut-off pod, with neither an abort
+// nor a promotion. The README says why, and what happens when the
+// partition comes before Prometheus ever scraped the pod.
 var ArgoPartition = func() drills.Scenario {
 	s := argo("argo-partition", LabelCaught, LabelPartition, LabelNative)
-	s.Faults = []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary, Start: onCanaryTraffic}}
+	s.Faults = []faults.Spec{{Kind: kinds.NetworkPartition, Target: faults.TargetCanary,
+		Start: faults.Start{When: faults.StartAfter, After: argoAnalysedHealthy}}}
 	s.Budget = 45 * time.Second
 	return s
 }()
+
+// argoAnalysedHealthy is when the default analysis has measured a healthy
+// canary twice (12 s initial delay, 2 s interval).
+const argoAnalysedHealthy = 16 * time.Second
 
 // ArgoMisaimedAnalysis (expect:caught): the analysis checks the canary's
 // /healthz, which a bad canary passes; the controller promotes it.
