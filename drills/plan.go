@@ -124,7 +124,7 @@ func startText(s faults.Start) string {
 	case faults.StartOnCanaryTraffic:
 		t = fmt.Sprintf("once the canary serves %d%% of requests", s.Percent)
 	case faults.StartAfter:
-		t = "after the canary starts"
+		return fmt.Sprintf("%s after the canary starts", s.After)
 	default:
 		t = string(s.When)
 	}

@@ -24,7 +24,9 @@ func (n *recordedNodes) NodeAction(_ context.Context, action, node string) error
 	return nil
 }
 
-func (n *recordedNodes) NodeState(context.Context, string) (bool, bool, error) { return true, false, nil }
+func (n *recordedNodes) NodeState(context.Context, string) (bool, bool, error) {
+	return true, false, nil
+}
 
 func runLease(id string, renewed time.Time, annotations map[string]string) *coordinationv1.Lease {
 	t := metav1.NewMicroTime(renewed)
