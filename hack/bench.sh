@@ -84,7 +84,7 @@ echo
 echo "| Argo drill | verdict | MTTR | detect | decide | actuate | recover |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 for f in "$argo_dir"/argo-*.json; do
-	jq -r '"| \(.scenario) | \(.verdict) | " + (if .mttr then "\(.mttr.total) s | \(.mttr.phases.detect) s | \(.mttr.phases.decide) s | \(.mttr.phases.actuate) s | \(.mttr.phases.recover) s |" else "none | | | | |" end)' "$f"
+	jq -r '"| \(.scenario) | \(.verdict)\(if (.labels // [] | index("expect:caught")) then " (expect:caught)" else "" end) | " + (if .mttr then "\(.mttr.total) s | \(.mttr.phases.detect) s | \(.mttr.phases.decide) s | \(.mttr.phases.actuate) s | \(.mttr.phases.recover) s |" else "none | | | | |" end)' "$f"
 done
 echo
 
