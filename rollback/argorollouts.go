@@ -373,9 +373,10 @@ func (a *argoRollouts) abortOnAlert(ctx context.Context) (Outcome, error) {
 	return a.awaitAbort(ctx, out, nil)
 }
 
-// promoted holds once the canary's ReplicaSet became the stable one.
+// promoted holds once the canary's ReplicaSet became the stable one and
+// the Rollout is Healthy on it: the rollout completed.
 func (a *argoRollouts) promoted(st rolloutStatus) bool {
-	return a.started && st.StableRS != "" && st.StableRS != a.stableHash && st.StableRS == st.CurrentPodHash
+	return a.started && st.StableRS != "" && st.StableRS != a.stableHash && st.StableRS == st.CurrentPodHash && st.healthy()
 }
 
 // awaitAbort waits for the abort to be complete and records the evidence.
