@@ -89,7 +89,7 @@ var ArgoPodKillSteady = func() drills.Scenario {
 
 // ArgoPartition (expect:caught): iptables in the canary pod's network
 // namespace drop the user port, which is also where Prometheus scrapes
-// /metrics, 16 s after the canary starts: once the analysis has measured
+// /metrics, 19 s after the canary starts: once the analysis has measured
 // the canary healthy. Requests that never arrive are never counted: the
 // analysis keeps succeeding, the controller advances the steps and then
 // hangs at setWeight 50, waiting for the cut-off pod, with neither an abort
@@ -104,8 +104,9 @@ var ArgoPartition = func() drills.Scenario {
 }()
 
 // argoAnalysedHealthy is when the default analysis has measured a healthy
-// canary twice (12 s initial delay, 2 s interval).
-const argoAnalysedHealthy = 16 * time.Second
+// canary twice (15 s initial delay, 2 s interval), and the first pause
+// (20 s) still holds one canary pod.
+const argoAnalysedHealthy = 19 * time.Second
 
 // ArgoMisaimedAnalysis (expect:caught): the analysis checks the canary's
 // /healthz, which a bad canary passes; the controller promotes it.

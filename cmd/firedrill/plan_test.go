@@ -25,7 +25,7 @@ func TestPlanWithoutCluster(t *testing.T) {
 	for _, want := range []string{
 		"drill argo-bad-version\n", "namespace  drill-argo-bad-version-<id>",
 		"objects    ConfigMap app-config, Service app (a free published NodePort, the user path), Service app-canary, Service app-stable, AnalysisTemplate error-ratio (from argo-default.yaml), Rollout app (4 × v1, canary v2)",
-		"fault      network-partition on app=app,version=v2, 16s after the canary starts",
+		"fault      network-partition on app=app,version=v2, 19s after the canary starts",
 		"budget     MTTR 45s", "nothing was written to any cluster",
 	} {
 		if !strings.Contains(out, want) {
