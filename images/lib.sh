@@ -54,3 +54,16 @@ restricted_host() {
 }
 
 module_dir() { go mod download -json "$1" | jq -r .Dir; }
+
+# build_scratch_image TAG DIR FILE... builds the image TAG from DIR's
+# Dockerfile with FILE... beside it, in a throwaway build context. (No
+# RETURN trap: it would fire again when the caller returns.)
+build_scratch_image() {
+	local tag=$1 dir=$2 ctx rc=0
+	shift 2
+	ctx=$(mktemp -d "$FIREDRILL_CACHE/image-ctx.XXXXXX")
+	{ cp "$@" "$dir/Dockerfile" "$ctx/" && docker build -q -t "$tag" "$ctx"; } || rc=$?
+	rm -rf "$ctx"
+	((rc == 0)) || return "$rc"
+	echo "built $tag"
+}

@@ -27,12 +27,7 @@ build_argo_rollouts_controller() {
 }
 
 build_argo_rollouts_image() {
-	local ctx
-	ctx=$(mktemp -d "$FIREDRILL_CACHE/argo-rollouts-ctx.XXXXXX")
-	trap 'rm -rf "$ctx"' RETURN
-	cp "$(argo_rollouts_bin_dir)/rollouts-controller" "$ARGO_ROLLOUTS_DIR/Dockerfile" "$ctx/"
-	docker build -q -t "$(argo_rollouts_image)" "$ctx"
-	echo "built $(argo_rollouts_image)"
+	build_scratch_image "$(argo_rollouts_image)" "$ARGO_ROLLOUTS_DIR" "$(argo_rollouts_bin_dir)/rollouts-controller"
 }
 
 # check_argo_rollouts_image runs the binary, which proves the entrypoint and

@@ -18,12 +18,7 @@ build_prometheus_server() {
 }
 
 build_prometheus_image() {
-	local ctx
-	ctx=$(mktemp -d "$FIREDRILL_CACHE/prometheus-ctx.XXXXXX")
-	trap 'rm -rf "$ctx"' RETURN
-	cp "$BIN_DIR/prometheus-k8s-sd-$PROMETHEUS_VERSION/prometheus" "$PROMETHEUS_DIR/Dockerfile" "$ctx/"
-	docker build -q -t "$(prometheus_image)" "$ctx"
-	echo "built $(prometheus_image)"
+	build_scratch_image "$(prometheus_image)" "$PROMETHEUS_DIR" "$BIN_DIR/prometheus-k8s-sd-$PROMETHEUS_VERSION/prometheus"
 }
 
 check_prometheus_image() { docker run --rm "$(prometheus_image)" --version; }
