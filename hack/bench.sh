@@ -3,8 +3,8 @@
 # side in this run: cluster create→Ready against plain `kind create cluster
 # --wait`, the time to the first verdict, the suite sequential against
 # concurrent, the observer against the vegeta CLI, and the harness overhead
-# per drill; the Argo Rollouts controller's install time and each Argo
-# drill's phases; then the calibration tables at 20, 50 and 100 Hz.
+# per drill; the calibration tables at 20, 50 and 100 Hz; then the Argo
+# Rollouts controller's install time and each Argo drill's phases.
 #
 # Needs the images and the image environment (run it through `make bench`).
 # BENCH_SUITE=0 leaves out the two full suite runs (about 15 minutes).
@@ -76,6 +76,11 @@ echo "| observer's highest sustained rate (no failure, ≥ 95 % achieved) | ${su
 echo "| harness overhead per drill beyond its intrinsic waits | ${overhead} s | | goal ≤ 3 s |"
 echo
 
+bench_go ./drills BenchmarkCalibration
+grep -v '^\(goos\|goarch\|pkg\|cpu\|PASS\|ok\|Benchmark\)' "$logs/BenchmarkCalibration.log"
+
+# The Argo drills last: removing the controller and Prometheus after them
+# loads the host while their namespaces terminate.
 say "argo-rollouts drills: install, then each drill's phases (log: $logs/argo.log)"
 argo_dir=$logs/argo-run
 timed_make "$logs/argo.log" drill RUN_DIR="$argo_dir" GINKGO_FLAGS="--label-filter=machinery:argo-rollouts" >/dev/null
@@ -87,6 +92,3 @@ for f in "$argo_dir"/argo-*.json; do
 	jq -r '"| \(.scenario) | \(.verdict)\(if (.labels // [] | index("expect:caught")) then " (expect:caught)" else "" end) | " + (if .mttr then "\(.mttr.total) s | \(.mttr.phases.detect) s | \(.mttr.phases.decide) s | \(.mttr.phases.actuate) s | \(.mttr.phases.recover) s |" else "none | | | | |" end)' "$f"
 done
 echo
-
-bench_go ./drills BenchmarkCalibration
-grep -v '^\(goos\|goarch\|pkg\|cpu\|PASS\|ok\|Benchmark\)' "$logs/BenchmarkCalibration.log"
