@@ -46,8 +46,15 @@ type measurement struct {
 }
 
 func analysisRunStatusOf(run *unstructured.Unstructured) analysisRunStatus {
-	var st analysisRunStatus
-	if raw, ok := run.Object["status"]; ok {
+	return statusOf[analysisRunStatus](run)
+}
+
+// statusOf decodes the part of an Argo object's status that T names; a
+// status that does not decode reads as empty, as a controller that has not
+// written it yet.
+func statusOf[T any](obj *unstructured.Unstructured) T {
+	var st T
+	if raw, ok := obj.Object["status"]; ok {
 		if b, err := json.Marshal(raw); err == nil {
 			_ = json.Unmarshal(b, &st)
 		}

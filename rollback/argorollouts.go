@@ -2,7 +2,6 @@ package rollback
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -462,15 +461,7 @@ type rolloutStatus struct {
 	} `json:"conditions"`
 }
 
-func rolloutStatusOf(ro *unstructured.Unstructured) rolloutStatus {
-	var st rolloutStatus
-	if raw, ok := ro.Object["status"]; ok {
-		if b, err := json.Marshal(raw); err == nil {
-			_ = json.Unmarshal(b, &st)
-		}
-	}
-	return st
-}
+func rolloutStatusOf(ro *unstructured.Unstructured) rolloutStatus { return statusOf[rolloutStatus](ro) }
 
 func (s rolloutStatus) healthy() bool { return s.Phase == "Healthy" }
 func (s rolloutStatus) aborted() bool { return s.Abort || s.AbortedAt != "" }
