@@ -103,7 +103,7 @@ func (a Allowlist) Check(kubeconfig, context string) error {
 	if _, ok := a.from[context]; ok {
 		return nil
 	}
-	if ownKindContext(kubeconfig, context) {
+	if _, own := OwnKind(kubeconfig, context); own {
 		return nil
 	}
 	return fmt.Errorf("context %q is not allowed: firedrill writes only to kind clusters it created and to contexts listed in %s, %s or -firedrill.allow-context; add it to one to drill it",
@@ -113,24 +113,25 @@ func (a Allowlist) Check(kubeconfig, context string) error {
 // Source says where context was allowed ("" when it was not listed).
 func (a Allowlist) Source(context string) string { return a.from[context] }
 
-// ownKindContext reports whether context is kind-<name> for a kind cluster
+// OwnKind reports whether context is kind-<name> for a kind cluster
 // firedrill created (its config stamp is beside firedrill's own
-// kubeconfig) and points at the same API server as that kubeconfig.
-func ownKindContext(kubeconfig, context string) bool {
+// kubeconfig) and points at the same API server as that kubeconfig, and
+// names that cluster.
+func OwnKind(kubeconfig, context string) (string, bool) {
 	name, ok := strings.CutPrefix(context, "kind-")
 	if !ok {
-		return false
+		return "", false
 	}
 	own := filepath.Join(CacheDir(), "kubeconfig", name)
 	if _, err := os.Stat(own + ".config-sha256"); err != nil {
-		return false
+		return "", false
 	}
 	if kubeconfig == "" {
 		kubeconfig = defaultUserKubeconfig()
 	}
 	theirs, err1 := serverOf(kubeconfig, context)
 	ours, err2 := serverOf(own, context)
-	return err1 == nil && err2 == nil && theirs == ours
+	return name, err1 == nil && err2 == nil && theirs == ours
 }
 
 // serverOf is the API server URL a kubeconfig context points at.

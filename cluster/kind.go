@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/expiry"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cmd"
@@ -312,6 +313,33 @@ func (k *Kind) NodeContainers(ctx context.Context) ([]string, error) {
 // NodeAction runs a Docker lifecycle action (pause, unpause, stop, start)
 // on one node container of the cluster, for node faults.
 func (k *Kind) NodeAction(ctx context.Context, action, node string) error {
+	if err := k.checkNodeAction(ctx, action, node); err != nil {
+		return err
+	}
+	out, err := exec.CombinedOutputLines(exec.CommandContext(ctx, "docker", action, node))
+	if err != nil {
+		return fmt.Errorf("docker %s %s: %w: %s", action, node, err, strings.Join(out, " "))
+	}
+	return nil
+}
+
+// ScheduleNodeAction arms a host timer, in a session of its own, that runs
+// the Docker action on the node after the delay, whether or not this
+// process still lives: a node fault's way to end by itself.
+func (k *Kind) ScheduleNodeAction(ctx context.Context, marker string, after time.Duration, action, node string) error {
+	if err := k.checkNodeAction(ctx, action, node); err != nil {
+		return err
+	}
+	return expiry.StartHost(marker, after, []string{"docker", action, node})
+}
+
+// CancelScheduled stops the host timers whose marker starts with marker.
+func (k *Kind) CancelScheduled(ctx context.Context, marker string) (int, error) {
+	return expiry.Cancel(ctx, expiry.Host, marker)
+}
+
+// checkNodeAction refuses an unknown action and a node of another cluster.
+func (k *Kind) checkNodeAction(ctx context.Context, action, node string) error {
 	switch action {
 	case "pause", "unpause", "stop", "start":
 	default:
@@ -323,10 +351,6 @@ func (k *Kind) NodeAction(ctx context.Context, action, node string) error {
 	}
 	if !slices.Contains(names, node) {
 		return fmt.Errorf("%q is not a node of kind cluster %q (nodes: %v)", node, k.name, names)
-	}
-	out, err := exec.CombinedOutputLines(exec.CommandContext(ctx, "docker", action, node))
-	if err != nil {
-		return fmt.Errorf("docker %s %s: %w: %s", action, node, err, strings.Join(out, " "))
 	}
 	return nil
 }

@@ -143,11 +143,18 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 	if err != nil {
 		return fmt.Errorf("build fault %s (%s): %w", p.spec.Kind, p.backend, err)
 	}
+	expiring, _ := f.(faults.Expiring)
+	if expiring != nil {
+		expiring.SetExpiry(d.expiry(p.spec))
+	}
 	d.mu.Lock()
 	p.fault = f
 	d.mu.Unlock()
 	rec, err := faults.Bracket(ctx, f, p.spec.Target)
 	rec.Kind, rec.Backend = p.spec.Kind, p.backend
+	if expiring != nil {
+		rec.ExpiresBy = expiring.ExpiresBy()
+	}
 	d.mu.Lock()
 	p.record = rec
 	d.mu.Unlock()
@@ -169,6 +176,18 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 		go d.recoverAfter(p, p.spec.Duration)
 	}
 	return nil
+}
+
+// expiry is when a fault must end by itself should this process die: its
+// duration plus the margin, or, for a fault held until the drill removes
+// it, what is left of the drill's wall-clock cap plus the margin. No drill
+// outlives its cap, so none of its faults should.
+func (d *Drill) expiry(spec faults.Spec) faults.Expiry {
+	after := spec.Duration
+	if after == 0 {
+		after = max(time.Until(d.t0.Add(d.Scenario.Guard.withDefaults().MaxWall)), 0)
+	}
+	return faults.Expiry{Run: d.opts.RunID, After: after + faults.ExpiryMargin, NodeExec: d.opts.Faults.NodeExec}
 }
 
 func targetName(t faults.Target) string {

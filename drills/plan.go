@@ -35,7 +35,9 @@ type PlannedDrill struct {
 // can run it ("" when it was not checked).
 type PlannedFault struct {
 	Kind, Backend, Target, Selector, Start string
-	Runs                                   string
+	// IfHarnessDies says what ends the fault should firedrill die.
+	IfHarnessDies string
+	Runs          string
 }
 
 // unroutable is a client configuration no request can leave with: the
@@ -101,10 +103,14 @@ func planFault(f faults.Spec, pl rollback.Placement, host faults.Host, check boo
 	default:
 		pf.Selector = "ConfigMap " + pl.ConfigMap
 	}
+	pf.IfHarnessDies = ifHarnessDies(f, f.Backend)
 	if !check {
 		return pf
 	}
 	backend, skip, err := faults.Resolve(host, f)
+	if err == nil {
+		pf.IfHarnessDies = ifHarnessDies(f, backend)
+	}
 	switch {
 	case err != nil:
 		pf.Runs = "no: " + err.Error()
@@ -114,6 +120,19 @@ func planFault(f faults.Spec, pl rollback.Placement, host faults.Host, check boo
 		pf.Backend, pf.Runs = backend, "yes"
 	}
 	return pf
+}
+
+// ifHarnessDies says what ends the fault should the harness die, for the
+// backend (the kind's default when none is named yet).
+func ifHarnessDies(f faults.Spec, backend string) string {
+	k, err := faults.Lookup(f.Kind)
+	if err != nil {
+		return ""
+	}
+	if backend == "" {
+		backend = k.Backends[0]
+	}
+	return k.IfHarnessDies[backend]
 }
 
 func startText(s faults.Start) string {
@@ -197,6 +216,9 @@ func (p PlannedDrill) Write(w io.Writer) {
 			line += "; this cluster can run it: " + f.Runs
 		}
 		fmt.Fprintln(w, line)
+		if f.IfHarnessDies != "" {
+			fmt.Fprintf(w, "             if firedrill dies: %s\n", f.IfHarnessDies)
+		}
 	}
 	fmt.Fprintf(w, "  detection  %s\n", p.Detection)
 	fmt.Fprintf(w, "  SLO        %s\n", p.SLO)

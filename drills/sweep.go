@@ -18,6 +18,7 @@ import (
 
 	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
+	"github.com/firedrill-dev/firedrill/internal/expiry"
 )
 
 // Sweep says which runs to clean up and with what.
@@ -26,9 +27,12 @@ type Sweep struct {
 	// Chaos lists and deletes chaos objects (nil: Chaos Mesh is not
 	// installed, so there are none).
 	Chaos client.Client
-	// Nodes brings back kind nodes a run paused or stopped (nil on an
-	// existing cluster).
+	// Nodes brings back kind nodes a run paused or stopped, and cancels a
+	// run's host expiry timers (nil on an existing cluster).
 	Nodes faults.NodeControl
+	// NodeExec runs commands on a node, to cancel a run's node expiry
+	// timers and count iptables rules (nil on an existing cluster).
+	NodeExec faults.Exec
 	// All sweeps every run, live or not; Run sweeps only that one; neither
 	// sweeps the runs whose Lease expired (or that have none).
 	All bool
@@ -176,13 +180,11 @@ func (s Sweep) cleanRun(ctx context.Context, r *RunState, say func(string)) erro
 		}
 		say(fmt.Sprintf("removed %s %s/%s of run %s%s", co.Kind, obj.GetNamespace(), obj.GetName(), r.ID, how))
 	}
-	if r.Lease != nil && s.Nodes != nil {
-		for node, undo := range leasedNodes(r.Lease) {
-			if err := s.Nodes.NodeAction(ctx, undo, node); err != nil {
-				return fmt.Errorf("run %s: %w", r.ID, err)
-			}
-			say(fmt.Sprintf("%s node %s, which run %s left %s", pastTense[undo], node, r.ID, pastTense[undone[undo]]))
-		}
+	if err := s.cancelTimers(ctx, r.ID, say); err != nil {
+		return fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	if err := s.bringBackNodes(ctx, r, say); err != nil {
+		return fmt.Errorf("run %s: %w", r.ID, err)
 	}
 	for _, ns := range r.Namespaces {
 		if err := DeleteNamespace(ctx, s.Client, ns); err != nil {
@@ -200,6 +202,57 @@ func (s Sweep) cleanRun(ctx context.Context, r *RunState, say func(string)) erro
 			state = "live"
 		}
 		say(fmt.Sprintf("removed lease %s/%s of run %s (%s)", LeaseNamespace, r.Lease.Name, r.ID, state))
+	}
+	return nil
+}
+
+// cancelTimers stops the run's expiry timers, on the host and on the node,
+// so that none of them undoes a later run's fault.
+func (s Sweep) cancelTimers(ctx context.Context, run string, say func(string)) error {
+	if run == "" {
+		return nil // a namespace without a run label: no timer names it
+	}
+	marker := expiry.RunMarker(run)
+	said := func(n int, where string) {
+		if n > 0 {
+			say(fmt.Sprintf("cancelled %d expiry timer(s) of run %s on the %s", n, run, where))
+		}
+	}
+	if s.Nodes != nil {
+		n, err := s.Nodes.CancelScheduled(ctx, marker)
+		if err != nil {
+			return err
+		}
+		said(n, "host")
+	}
+	if s.NodeExec != nil {
+		n, err := expiry.Cancel(ctx, expiry.Shell(s.NodeExec), marker)
+		if err != nil {
+			return err
+		}
+		said(n, "node")
+	}
+	return nil
+}
+
+// bringBackNodes unpauses or starts the nodes the run's Lease says it
+// paused or stopped, unless they already run (an expiry timer fired).
+func (s Sweep) bringBackNodes(ctx context.Context, r *RunState, say func(string)) error {
+	if r.Lease == nil || s.Nodes == nil {
+		return nil
+	}
+	for node, undo := range leasedNodes(r.Lease) {
+		running, paused, err := s.Nodes.NodeState(ctx, node)
+		if err != nil {
+			return err
+		}
+		if running && !paused {
+			continue
+		}
+		if err := s.Nodes.NodeAction(ctx, undo, node); err != nil {
+			return err
+		}
+		say(fmt.Sprintf("%s node %s, which run %s left %s", pastTense[undo], node, r.ID, pastTense[undone[undo]]))
 	}
 	return nil
 }

@@ -17,15 +17,36 @@ import (
 	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 )
 
-type recordedNodes struct{ actions []string }
+// recordedNodes records node actions; the nodes in paused are paused
+// until unpaused.
+type recordedNodes struct {
+	actions []string
+	paused  map[string]bool
+}
 
 func (n *recordedNodes) NodeAction(_ context.Context, action, node string) error {
 	n.actions = append(n.actions, action+" "+node)
+	if action == "unpause" {
+		delete(n.paused, node)
+	}
 	return nil
 }
 
-func (n *recordedNodes) NodeState(context.Context, string) (bool, bool, error) {
-	return true, false, nil
+func (n *recordedNodes) NodeState(_ context.Context, node string) (bool, bool, error) {
+	return true, n.paused[node], nil
+}
+
+func (n *recordedNodes) ScheduleNodeAction(context.Context, string, time.Duration, string, string) error {
+	return nil
+}
+
+func (n *recordedNodes) CancelScheduled(_ context.Context, marker string) (int, error) {
+	n.actions = append(n.actions, "cancel "+marker)
+	return 2, nil
+}
+
+func (n *recordedNodes) NodeContainers(context.Context) ([]string, error) {
+	return []string{"firedrill-control-plane", "firedrill-worker"}, nil
 }
 
 func runLease(id string, renewed time.Time, annotations map[string]string) *coordinationv1.Lease {
@@ -50,7 +71,9 @@ func drillNS(name, run string) *corev1.Namespace {
 func TestSweepCleansDeadRunsOnly(t *testing.T) {
 	now := time.Now()
 	client := fake.NewClientset(
-		runLease("dead", now.Add(-time.Minute), map[string]string{leaseNodePrefix + "firedrill-control-plane": "pause"}),
+		runLease("dead", now.Add(-time.Minute), map[string]string{
+			leaseNodePrefix + "firedrill-control-plane": "pause", leaseNodePrefix + "firedrill-worker": "pause",
+		}),
 		runLease("live", now, nil),
 		drillNS("drill-a-1", "dead"), drillNS("drill-b-1", "live"), drillNS("drill-c-1", ""),
 	)
@@ -62,15 +85,24 @@ func TestSweepCleansDeadRunsOnly(t *testing.T) {
 		&v1alpha1.PodChaos{ObjectMeta: metav1.ObjectMeta{Name: "pod-failure-a", Namespace: "drill-a-1", Labels: map[string]string{LabelRun: "dead"}}},
 		&v1alpha1.PodChaos{ObjectMeta: metav1.ObjectMeta{Name: "pod-kill-b", Namespace: "drill-b-1", Labels: map[string]string{LabelRun: "live"}}},
 	).Build()
-	nodes := &recordedNodes{}
+	// The worker's expiry timer fired already: it is running again.
+	nodes := &recordedNodes{paused: map[string]bool{"firedrill-control-plane": true}}
 	var lines []string
 	s := Sweep{Client: client, Chaos: chaos, Nodes: nodes}
+	census, err := s.Census(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(census.Namespaces) != 3 || len(census.Chaos) != 2 || !slices.Equal(census.Nodes, []string{"firedrill-control-plane"}) || census.Empty() {
+		t.Errorf("census before = %s", census)
+	}
 	if err := s.Clean(context.Background(), func(l string) { lines = append(lines, l) }); err != nil {
 		t.Fatal(err)
 	}
 	out := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"removed podchaos drill-a-1/pod-failure-a of run dead",
+		"cancelled 2 expiry timer(s) of run dead on the host",
 		"unpaused node firedrill-control-plane, which run dead left paused",
 		"removed namespace drill-a-1 of run dead", "removed namespace drill-c-1 of run ",
 		"removed lease firedrill-runs/run-dead of run dead (expired)",
@@ -82,7 +114,7 @@ func TestSweepCleansDeadRunsOnly(t *testing.T) {
 	if strings.Contains(out, "live") {
 		t.Errorf("the live run was touched:\n%s", out)
 	}
-	if !slices.Equal(nodes.actions, []string{"unpause firedrill-control-plane"}) {
+	if !slices.Equal(nodes.actions, []string{"cancel firedrill-expiry:dead:", "unpause firedrill-control-plane"}) {
 		t.Errorf("node actions = %v", nodes.actions)
 	}
 	runs, err := s.Runs(context.Background())

@@ -144,7 +144,7 @@ func registerToys() {
 			},
 		})
 		faults.Register(faults.Kind{
-			Name: "toy-missing", Backends: []string{"toy"},
+			Name: "toy-missing", Backends: []string{"toy"}, IfHarnessDies: map[string]string{"toy": "nothing is left"},
 			Fields:      map[string][]faults.Field{"toy": {faults.FieldTarget}},
 			Unavailable: func(faults.Host, string) string { return "this host has no toys" },
 			Build: func(context.Context, faults.Env, faults.Spec, string) (faults.Fault, error) {
@@ -152,7 +152,7 @@ func registerToys() {
 			},
 		})
 		faults.Register(faults.Kind{
-			Name: "toy-break", Backends: []string{"toy"},
+			Name: "toy-break", Backends: []string{"toy"}, IfHarnessDies: map[string]string{"toy": "the toy server heals at its duration"},
 			Fields:      map[string][]faults.Field{"toy": {faults.FieldTarget, faults.FieldDuration}},
 			Unavailable: func(faults.Host, string) string { return "" },
 			Build: func(_ context.Context, env faults.Env, spec faults.Spec, _ string) (faults.Fault, error) {

@@ -48,6 +48,36 @@ type Fault interface {
 	Verify(ctx context.Context) error
 }
 
+// Expiry says when a fault must end by itself should the process that
+// injected it die: a timer outside the harness undoes it After its
+// injection. The engine sets it on every Expiring fault before Inject.
+type Expiry struct {
+	// Run is the run's ID; every timer of the run is named after it, so
+	// that firedrill cleanup finds them.
+	Run string
+	// After is the fault's duration plus ExpiryMargin, or, for a fault that
+	// lasts until the drill removes it, the drill's wall-clock cap.
+	After time.Duration
+	// NodeExec runs commands on a node, for timers that live there (nil on
+	// an existing cluster, where such faults have no timer).
+	NodeExec Exec
+}
+
+// ExpiryMargin is how long past its duration a fault may outlive a dead
+// injector: the timer's own start-up plus the undo command.
+const ExpiryMargin = 10 * time.Second
+
+// Expiring is a native fault that arms an expiry timer before it injects,
+// and cancels it when it is recovered. Chaos Mesh faults need none: the
+// Chaos Mesh controller enforces their duration, and a fault without one
+// lasts until firedrill cleanup deletes its object.
+type Expiring interface {
+	Fault
+	SetExpiry(Expiry)
+	// ExpiresBy says what ends the fault by itself, or why nothing does.
+	ExpiresBy() string
+}
+
 // Bracket injects a fault and records its timings: when injection started,
 // when onset was confirmed, and the injection latency between them. The
 // fault began inside [Injected, Confirmed]: not before the create call, and

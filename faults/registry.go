@@ -31,6 +31,13 @@ type Host struct {
 type NodeControl interface {
 	NodeAction(ctx context.Context, action, node string) error
 	NodeState(ctx context.Context, node string) (running, paused bool, err error)
+	// ScheduleNodeAction arms a timer, outside the harness process, that
+	// runs action on node after the delay; marker names it for
+	// CancelScheduled.
+	ScheduleNodeAction(ctx context.Context, marker string, after time.Duration, action, node string) error
+	// CancelScheduled stops the timers whose marker starts with marker and
+	// says how many it stopped.
+	CancelScheduled(ctx context.Context, marker string) (int, error)
 }
 
 // Site is where one target's pods run, as the machinery deployed them.
@@ -101,6 +108,10 @@ type Kind struct {
 	Pods func(h Host, spec Spec, backend string) *PodHook
 	// Effect, when set, is what users must see for onset to count.
 	Effect func(spec Spec) *Effect
+	// IfHarnessDies says, per backend, what ends the fault should firedrill
+	// die mid-drill: a timer of its own, Chaos Mesh's controller, or only
+	// firedrill cleanup. Plans print it.
+	IfHarnessDies map[string]string
 }
 
 var kinds = registry.Registry[Kind]{What: "fault kind"}
@@ -110,6 +121,11 @@ var kinds = registry.Registry[Kind]{What: "fault kind"}
 func Register(k Kind) {
 	if k.Name == "" || len(k.Backends) == 0 || k.Build == nil || k.Unavailable == nil {
 		panic("faults: Register needs a name, backends, Build and Unavailable")
+	}
+	for _, b := range k.Backends {
+		if k.IfHarnessDies[b] == "" {
+			panic("faults: kind " + k.Name + " does not say what ends its " + b + " fault if the harness dies")
+		}
 	}
 	kinds.Add(k.Name, k)
 }

@@ -174,6 +174,9 @@ type FaultRecord struct {
 	Skipped          bool      `json:"skipped,omitempty"`
 	SkipReason       string    `json:"skipReason,omitempty"`
 	ForcedCleanup    bool      `json:"forcedCleanup,omitempty"`
+	// ExpiresBy says what ends the fault by itself should the harness die
+	// (a native fault's detached timer), or why nothing does.
+	ExpiresBy string `json:"expiresBy,omitempty"`
 }
 
 // CalibrationRow is one outage of a calibration drill: its length and the

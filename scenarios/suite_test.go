@@ -274,7 +274,8 @@ func holdRunLease(ctx context.Context, st shared) {
 	Expect(err).NotTo(HaveOccurred())
 	sweep := drills.Sweep{Client: c.Client, Keep: st.RunID}
 	if st.Kind != "" {
-		sweep.Nodes = newKind()
+		k := newKind()
+		sweep.Nodes, sweep.NodeExec = k, k.NodeExec
 	}
 	if sweep.Chaos, err = chaosmesh.NewClient(c.REST); err != nil {
 		Fail(err.Error())

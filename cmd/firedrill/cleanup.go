@@ -43,9 +43,14 @@ func runCleanup(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if n == 0 {
 		fmt.Fprintf(out, "nothing to clean on %s\n", c.Context)
-		return nil
+	} else {
+		fmt.Fprintf(out, "cleaned %d thing(s) on %s; nothing is left of the runs cleaned\n", n, c.Context)
 	}
-	fmt.Fprintf(out, "cleaned %d thing(s) on %s; nothing is left of the runs cleaned\n", n, c.Context)
+	census, err := sweep.Census(ctx)
+	if err != nil {
+		return fmt.Errorf("cleanup: count what is left: %w", err)
+	}
+	fmt.Fprintf(out, "left on %s, live runs included: %s\n", c.Context, census)
 	return nil
 }
 
@@ -58,7 +63,7 @@ func cleanupTarget(ctx context.Context, name, kubeContext, kubeconfig, allow str
 		if err != nil {
 			return nil, fmt.Errorf("cleanup: %w", err)
 		}
-		sweep.Nodes = kind
+		sweep.Nodes, sweep.NodeExec = kind, kind.NodeExec
 		return c, nil
 	}
 	list, err := cluster.LoadAllowlist(".", allow)

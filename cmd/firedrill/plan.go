@@ -80,8 +80,9 @@ func selectScenarios(labelFilter, focus string) ([]drills.Scenario, error) {
 }
 
 // planHost reads what a reachable cluster offers the faults: whether Chaos
-// Mesh is installed. Node access (exec, pause) exists only on kind clusters
-// the suite drives, so an existing cluster's native node faults say so.
+// Mesh is installed and, on a kind cluster firedrill created, node access
+// and what the node's kernel can run. An existing cluster has no node
+// access, so its native node faults say so.
 func planHost(ctx context.Context, kubeconfig, kubeContext string, out io.Writer) (faults.Host, bool, error) {
 	if kubeContext == "" {
 		return faults.Host{}, false, nil
@@ -109,5 +110,28 @@ func planHost(ctx context.Context, kubeconfig, kubeContext string, out io.Writer
 	if _, err := c.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return host, false, fmt.Errorf("plan: list namespaces: %w", err)
 	}
+	if err := attachNodes(ctx, kubeconfig, kubeContext, &host, out); err != nil {
+		return host, false, err
+	}
 	return host, true, nil
+}
+
+// attachNodes gives the plan node access on a kind cluster firedrill made,
+// and probes its kernel the way the suite does. The probe adds a scratch
+// network namespace on the node and deletes it; it writes nothing through
+// the Kubernetes API.
+func attachNodes(ctx context.Context, kubeconfig, kubeContext string, host *faults.Host, out io.Writer) error {
+	name, own := cluster.OwnKind(kubeconfig, kubeContext)
+	if !own {
+		fmt.Fprintln(out, "no node access: node faults (pause, native partition) are checked as on an existing cluster")
+		return nil
+	}
+	kind := cluster.NewKind(cluster.WithName(name))
+	caps, err := faults.Probe(ctx, kind.NodeExec)
+	if err != nil {
+		return fmt.Errorf("plan: probe the nodes of kind cluster %s: %w", name, err)
+	}
+	host.Capabilities, host.NodeExec, host.Nodes = caps, kind.NodeExec, kind
+	fmt.Fprintf(out, "node access: kind cluster %s, which firedrill created; its kernel: %s\n", name, caps)
+	return nil
 }

@@ -16,6 +16,7 @@ func init() {
 	faults.Register(faults.Kind{
 		Name:               BadImage,
 		Backends:           []string{Native},
+		IfHarnessDies:      map[string]string{Native: ifDiesNamespaced},
 		Fields:             map[string][]faults.Field{Native: {faults.FieldTarget, faults.FieldDuration}},
 		NeedsOwnDeployment: true,
 		Unavailable:        unavailable(""),

@@ -16,9 +16,10 @@ const ConfigDrift = "config-drift"
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:     ConfigDrift,
-		Backends: []string{Native},
-		Fields:   map[string][]faults.Field{Native: {faults.FieldConfig, faults.FieldDuration}},
+		Name:          ConfigDrift,
+		Backends:      []string{Native},
+		IfHarnessDies: map[string]string{Native: ifDiesNamespaced},
+		Fields:        map[string][]faults.Field{Native: {faults.FieldConfig, faults.FieldDuration}},
 		Require: func(s faults.Spec) error {
 			if len(s.Config) == 0 {
 				return errors.New("config: the drift is empty")

@@ -18,11 +18,12 @@ const ContainerKill = "container-kill"
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:        ContainerKill,
-		Backends:    []string{ChaosMesh},
-		Fields:      map[string][]faults.Field{ChaosMesh: {faults.FieldTarget}},
-		Unavailable: unavailable(crdPodChaos),
-		Build:       buildContainerKill,
+		Name:          ContainerKill,
+		Backends:      []string{ChaosMesh},
+		IfHarnessDies: map[string]string{ChaosMesh: ifDiesOneShot},
+		Fields:        map[string][]faults.Field{ChaosMesh: {faults.FieldTarget}},
+		Unavailable:   unavailable(crdPodChaos),
+		Build:         buildContainerKill,
 	})
 }
 

@@ -15,6 +15,7 @@ func init() {
 	faults.Register(faults.Kind{
 		Name:               CrashLoop,
 		Backends:           []string{Native},
+		IfHarnessDies:      map[string]string{Native: ifDiesNamespaced},
 		Fields:             map[string][]faults.Field{Native: {faults.FieldTarget, faults.FieldDuration}},
 		NeedsOwnDeployment: true,
 		Unavailable:        unavailable(""),

@@ -21,10 +21,11 @@ const NetworkDelay = "network-delay"
 func init() {
 	fields := []faults.Field{faults.FieldTarget, faults.FieldLatency, faults.FieldDuration}
 	faults.Register(faults.Kind{
-		Name:     NetworkDelay,
-		Backends: []string{ChaosMesh, Toxiproxy},
-		Fallback: Toxiproxy,
-		Fields:   map[string][]faults.Field{ChaosMesh: fields, Toxiproxy: fields},
+		Name:          NetworkDelay,
+		Backends:      []string{ChaosMesh, Toxiproxy},
+		IfHarnessDies: map[string]string{ChaosMesh: ifDiesChaos, Toxiproxy: ifDiesNodeTimer},
+		Fallback:      Toxiproxy,
+		Fields:        map[string][]faults.Field{ChaosMesh: fields, Toxiproxy: fields},
 		Require: func(s faults.Spec) error {
 			if s.Latency <= 0 {
 				return errors.New("latency: must be positive")

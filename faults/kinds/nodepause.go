@@ -16,9 +16,10 @@ const NodePause = "node-pause"
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:     NodePause,
-		Backends: []string{Native},
-		Fields:   map[string][]faults.Field{Native: {faults.FieldTarget, faults.FieldDuration}},
+		Name:          NodePause,
+		Backends:      []string{Native},
+		IfHarnessDies: map[string]string{Native: ifDiesHostTimer},
+		Fields:        map[string][]faults.Field{Native: {faults.FieldTarget, faults.FieldDuration}},
 		Unavailable: func(h faults.Host, _ string) string {
 			if h.Nodes == nil {
 				return "node-pause needs control over node containers (kind only)"

@@ -18,9 +18,10 @@ const NetworkPartition = "network-partition"
 func init() {
 	fields := []faults.Field{faults.FieldTarget, faults.FieldDuration}
 	faults.Register(faults.Kind{
-		Name:     NetworkPartition,
-		Backends: []string{Native, ChaosMesh},
-		Fields:   map[string][]faults.Field{Native: fields, ChaosMesh: fields},
+		Name:          NetworkPartition,
+		Backends:      []string{Native, ChaosMesh},
+		IfHarnessDies: map[string]string{Native: ifDiesNodeTimer, ChaosMesh: ifDiesChaos},
+		Fields:        map[string][]faults.Field{Native: fields, ChaosMesh: fields},
 		Unavailable: func(h faults.Host, backend string) string {
 			if backend == Native && h.NodeExec == nil {
 				return "the native partition needs to run commands on the nodes (kind only)"

@@ -18,9 +18,10 @@ const PodFailure = "pod-failure"
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:     PodFailure,
-		Backends: []string{ChaosMesh},
-		Fields:   map[string][]faults.Field{ChaosMesh: {faults.FieldTarget, faults.FieldDuration}},
+		Name:          PodFailure,
+		Backends:      []string{ChaosMesh},
+		IfHarnessDies: map[string]string{ChaosMesh: ifDiesChaos},
+		Fields:        map[string][]faults.Field{ChaosMesh: {faults.FieldTarget, faults.FieldDuration}},
 		Require: func(s faults.Spec) error {
 			if s.Duration <= 0 {
 				return errors.New("duration: must be positive (Chaos Mesh ends the failure itself)")

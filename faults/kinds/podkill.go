@@ -17,8 +17,9 @@ const PodKill = "pod-kill"
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:     PodKill,
-		Backends: []string{ChaosMesh, Native},
+		Name:          PodKill,
+		Backends:      []string{ChaosMesh, Native},
+		IfHarnessDies: map[string]string{ChaosMesh: ifDiesOneShot, Native: ifDiesOneShot},
 		Fields: map[string][]faults.Field{
 			ChaosMesh: {faults.FieldTarget, faults.FieldGraceful},
 			Native:    {faults.FieldTarget},

@@ -25,9 +25,10 @@ const clockPoll = 500 * time.Millisecond
 
 func init() {
 	faults.Register(faults.Kind{
-		Name:     TimeShift,
-		Backends: []string{ChaosMesh},
-		Fields:   map[string][]faults.Field{ChaosMesh: {faults.FieldTarget, faults.FieldOffset, faults.FieldDuration}},
+		Name:          TimeShift,
+		Backends:      []string{ChaosMesh},
+		IfHarnessDies: map[string]string{ChaosMesh: ifDiesChaos},
+		Fields:        map[string][]faults.Field{ChaosMesh: {faults.FieldTarget, faults.FieldOffset, faults.FieldDuration}},
 		Require: func(s faults.Spec) error {
 			if s.Offset == 0 || s.Duration <= 0 {
 				return errors.New("offset and duration: must be set")

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/expiry"
 )
 
 // NodeControl is what a node fault needs from the cluster provider:
@@ -24,11 +25,13 @@ type NodeFault struct {
 	node   string
 	action string // "pause" or "stop"
 
+	expiry faults.Expiry
+
 	mu       sync.Mutex
 	injected bool
 }
 
-var _ faults.Fault = (*NodeFault)(nil)
+var _ faults.Expiring = (*NodeFault)(nil)
 
 // NodePause returns a fault that freezes every process of node (docker pause).
 func NodePause(ctl NodeControl, node string) (*NodeFault, error) {
@@ -57,14 +60,38 @@ func (f *NodeFault) Name() string { return "node-" + f.action }
 // Backend implements faults.Fault.
 func (f *NodeFault) Backend() string { return backend }
 
+// undoOf names the Docker action that reverses each node fault.
+var undoOf = map[string]string{"pause": "unpause", "stop": "start"}
+
+// SetExpiry implements faults.Expiring.
+func (f *NodeFault) SetExpiry(e faults.Expiry) { f.expiry = e }
+
+// ExpiresBy implements faults.Expiring.
+func (f *NodeFault) ExpiresBy() string {
+	if f.expiry.After <= 0 {
+		return "nothing: no expiry set; firedrill cleanup " + undoOf[f.action] + "s the node from the run's Lease"
+	}
+	return fmt.Sprintf("a host timer in its own session runs docker %s %s %s after injection", undoOf[f.action], f.node, f.expiry.After)
+}
+
+func (f *NodeFault) marker() string {
+	return expiry.Marker(f.expiry.Run, f.Name()+"-"+f.node)
+}
+
 // nodePoll is how often the node container's state is read.
 const nodePoll = 100 * time.Millisecond
 
-// Inject pauses or stops the node and confirms it through Docker's view of
-// the container.
+// Inject arms the expiry timer, then pauses or stops the node and confirms
+// it through Docker's view of the container. The timer comes first, so that
+// no instant exists at which the node is down with nothing to bring it back.
 func (f *NodeFault) Inject(ctx context.Context) (time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.expiry.After > 0 {
+		if err := f.ctl.ScheduleNodeAction(ctx, f.marker(), f.expiry.After, undoOf[f.action], f.node); err != nil {
+			return time.Time{}, fmt.Errorf("native: %s: arm expiry: %w", f.Name(), err)
+		}
+	}
 	if err := f.ctl.NodeAction(ctx, f.action, f.node); err != nil {
 		return time.Time{}, fmt.Errorf("native: %s: %w", f.Name(), err)
 	}
@@ -101,13 +128,19 @@ func (f *NodeFault) awaitState(ctx context.Context, want func(running, paused bo
 	return at, err
 }
 
-// Recover unpauses or starts the node again; it is a no-op when the node
-// is already running and not paused.
+// Recover cancels the expiry timer, then unpauses or starts the node again;
+// it is a no-op when the node is already running and not paused, which is
+// also what a timer that fired first leaves.
 func (f *NodeFault) Recover(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.injected {
 		return nil
+	}
+	if f.expiry.After > 0 {
+		if _, err := f.ctl.CancelScheduled(ctx, f.marker()); err != nil {
+			return fmt.Errorf("native: %s: recover: %w", f.Name(), err)
+		}
 	}
 	running, paused, err := f.ctl.NodeState(ctx, f.node)
 	if err != nil {
@@ -116,8 +149,7 @@ func (f *NodeFault) Recover(ctx context.Context) error {
 	if healthy(running, paused) {
 		return nil
 	}
-	undo := map[string]string{"pause": "unpause", "stop": "start"}[f.action]
-	if err := f.ctl.NodeAction(ctx, undo, f.node); err != nil {
+	if err := f.ctl.NodeAction(ctx, undoOf[f.action], f.node); err != nil {
 		return fmt.Errorf("native: %s: recover: %w", f.Name(), err)
 	}
 	if _, err := f.awaitState(ctx, healthy); err != nil {

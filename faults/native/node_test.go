@@ -3,8 +3,13 @@ package native
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/firedrill-dev/firedrill/faults"
 
 	"github.com/firedrill-dev/firedrill/internal/kubetest"
 )
@@ -36,6 +41,41 @@ func (n *fakeNodes) NodeAction(_ context.Context, action, _ string) error {
 
 func (n *fakeNodes) NodeState(context.Context, string) (bool, bool, error) {
 	return n.running, n.paused, nil
+}
+
+func (n *fakeNodes) ScheduleNodeAction(_ context.Context, marker string, after time.Duration, action, node string) error {
+	n.actions = append(n.actions, fmt.Sprintf("arm %s: %s %s in %s", marker, action, node, after))
+	return nil
+}
+
+func (n *fakeNodes) CancelScheduled(_ context.Context, marker string) (int, error) {
+	n.actions = append(n.actions, "cancel "+marker)
+	return 1, nil
+}
+
+// TestNodePauseArmsItsExpiryFirst checks that the unpause timer is armed
+// before the node is paused, and cancelled before Recover unpauses it.
+func TestNodePauseArmsItsExpiryFirst(t *testing.T) {
+	nodes := &fakeNodes{running: true}
+	f, _ := NodePause(nodes, "n1")
+	f.SetExpiry(faults.Expiry{Run: "r1", After: 15 * time.Second})
+	ctx := kubetest.Context(t)
+	if _, err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"arm firedrill-expiry:r1:node-pause-n1: unpause n1 in 15s", "pause",
+		"cancel firedrill-expiry:r1:node-pause-n1", "unpause",
+	}
+	if !slices.Equal(nodes.actions, want) {
+		t.Errorf("actions\n%q\nwant\n%q", nodes.actions, want)
+	}
+	if got := f.ExpiresBy(); !strings.Contains(got, "docker unpause n1 15s after injection") {
+		t.Errorf("ExpiresBy() = %q", got)
+	}
 }
 
 func TestNodePauseLifecycle(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/expiry"
 )
 
 // partitionComment marks every rule the partition adds, so that Recover and
@@ -39,6 +40,7 @@ type IptablesPartitionFault struct {
 	ns       string
 	selector string
 	port     int
+	expiry   faults.Expiry
 
 	mu      sync.Mutex
 	targets []netnsTarget
@@ -52,7 +54,7 @@ type netnsTarget struct {
 	netns string
 }
 
-var _ faults.Fault = (*IptablesPartitionFault)(nil)
+var _ faults.Expiring = (*IptablesPartitionFault)(nil)
 
 // IptablesPartition returns a network-partition fault that drops inbound TCP
 // to port on the pods of ns matching selector, running its commands on a
@@ -80,9 +82,25 @@ func (f *IptablesPartitionFault) Name() string { return "network-partition" }
 // Backend implements faults.Fault.
 func (f *IptablesPartitionFault) Backend() string { return backend }
 
+// SetExpiry implements faults.Expiring.
+func (f *IptablesPartitionFault) SetExpiry(e faults.Expiry) { f.expiry = e }
+
+// ExpiresBy implements faults.Expiring.
+func (f *IptablesPartitionFault) ExpiresBy() string {
+	if f.expiry.After <= 0 {
+		return "nothing: no expiry set; the rules go when firedrill cleanup deletes the pods"
+	}
+	return fmt.Sprintf("a timer in its own session on the node deletes the rules %s after injection", f.expiry.After)
+}
+
+func (f *IptablesPartitionFault) marker() string {
+	return expiry.Marker(f.expiry.Run, f.Name()+"-"+f.ns)
+}
+
 // Inject finds every Ready target pod's network namespace before it changes
 // anything, so that a pod it cannot reach leaves no half-made partition,
-// then adds the DROP rule in each and confirms onset when iptables lists the
+// arms the node timer that deletes the rules should the harness die, then
+// adds the DROP rule in each and confirms onset when iptables lists the
 // rule in every one. That is the control-plane side; the observer confirms
 // that traffic actually stops.
 func (f *IptablesPartitionFault) Inject(ctx context.Context) (time.Time, error) {
@@ -93,6 +111,9 @@ func (f *IptablesPartitionFault) Inject(ctx context.Context) (time.Time, error) 
 		return time.Time{}, fmt.Errorf("native: network-partition: %w", err)
 	}
 	f.remember(targets)
+	if err := f.arm(ctx, targets); err != nil {
+		return time.Time{}, fmt.Errorf("native: network-partition: %w", err)
+	}
 	for _, t := range targets {
 		if err := f.insert(ctx, t); err != nil {
 			return time.Time{}, fmt.Errorf("native: network-partition: %w", err)
@@ -103,6 +124,19 @@ func (f *IptablesPartitionFault) Inject(ctx context.Context) (time.Time, error) 
 		return time.Time{}, fmt.Errorf("native: network-partition: confirm: %w", err)
 	}
 	return at, nil
+}
+
+// arm starts the node timer that deletes the rule from every target's
+// network namespace once the expiry is past.
+func (f *IptablesPartitionFault) arm(ctx context.Context, targets []netnsTarget) error {
+	if f.expiry.After <= 0 {
+		return nil
+	}
+	undo := make([][]string, len(targets))
+	for i, t := range targets {
+		undo[i] = f.iptables(t, append([]string{"-D", "INPUT"}, f.ruleSpec()...)...)
+	}
+	return expiry.Start(ctx, expiry.Shell(f.exec), f.marker(), f.expiry.After, undo...)
 }
 
 // remember adds targets to those Recover cleans, keeping the ones of an
@@ -335,13 +369,19 @@ func netnsGone(out, netns string) bool {
 	return strings.Contains(out, "cannot open "+netns) && strings.Contains(out, "No such file or directory")
 }
 
-// Recover deletes the partition rules it added from every target namespace
-// that still exists. It keeps going past a failing pod, so that one broken
-// namespace does not leave the others partitioned, and reports them all.
+// Recover cancels the expiry timer and deletes the partition rules it added
+// from every target namespace that still exists. It keeps going past a
+// failing pod, so that one broken namespace does not leave the others
+// partitioned, and reports them all.
 func (f *IptablesPartitionFault) Recover(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var errs []error
+	if f.expiry.After > 0 && len(f.targets) > 0 {
+		if _, err := expiry.Cancel(ctx, expiry.Shell(f.exec), f.marker()); err != nil {
+			errs = append(errs, fmt.Errorf("native: network-partition: recover: %w", err))
+		}
+	}
 	for _, t := range f.targets {
 		if err := f.remove(ctx, t); err != nil {
 			errs = append(errs, fmt.Errorf("native: network-partition: recover pod %s/%s: %w", f.ns, t.pod.Name, err))
@@ -405,4 +445,20 @@ func outputLine(out string) string {
 		}
 	}
 	return "(no output)"
+}
+
+// PartitionRules counts the partition rules left in every network
+// namespace on the node that exec reaches, whoever's pod it belongs to:
+// after a crash, what a sweep must have removed.
+func PartitionRules(ctx context.Context, exec faults.Exec) (int, error) {
+	script := `for n in /var/run/netns/*; do [ -e "$n" ] && nsenter --net="$n" iptables -w -S INPUT 2>/dev/null; done | grep -c -- ` + expiry.Quote(partitionComment) + `; true`
+	out, err := exec(ctx, "sh", "-c", script)
+	if err != nil {
+		return 0, fmt.Errorf("native: count partition rules: %w: %s", err, outputLine(out))
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		return 0, fmt.Errorf("native: count partition rules: %q is not a count", strings.TrimSpace(out))
+	}
+	return n, nil
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/internal/kubetest"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,6 +66,10 @@ func (n *fakeNode) exec(_ context.Context, args ...string) (string, error) {
 		return n.inspect(args[2])
 	case len(args) > 4 && args[0] == "nsenter" && args[2] == "iptables" && args[3] == "-w":
 		return n.iptables(strings.TrimPrefix(args[1], "--net="), args[4:])
+	case len(args) == 3 && args[0] == "sh" && strings.HasPrefix(args[2], "setsid "):
+		return "", nil // an expiry timer armed
+	case len(args) == 3 && args[0] == "sh" && strings.HasPrefix(args[2], "pkill "):
+		return "1\n", nil // one timer cancelled
 	}
 	return "", fmt.Errorf("fake node: unknown command %q", cmd)
 }
@@ -371,5 +377,43 @@ func TestCountRules(t *testing.T) {
 	}, "\n")
 	if got, want := f.count(out), (ruleCount{exact: 3, marked: 4}); got != want {
 		t.Errorf("count() = %+v, want %+v", got, want)
+	}
+}
+
+// TestIptablesPartitionArmsItsExpiry checks that Inject arms the node timer
+// before the first rule goes in, that its script deletes the rule from
+// every target namespace, and that Recover cancels it before deleting.
+func TestIptablesPartitionArmsItsExpiry(t *testing.T) {
+	ctx := kubetest.Context(t)
+	f, node := partitionSetup(t, appPod("app-1", true, goodImage), appPod("app-2", true, goodImage))
+	f.SetExpiry(faults.Expiry{Run: "r1", After: 30 * time.Second})
+	if _, err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	armed := node.commands("sh -c setsid")
+	if len(armed) != 1 {
+		t.Fatalf("timers armed = %q, want one", armed)
+	}
+	launch := strings.ReplaceAll(strings.ReplaceAll(armed[0], `'\''`, ""), "'", "") // the shell quoting, taken off
+	for _, ns := range []string{"cni-1", "cni-2"} {
+		del := "nsenter --net=/var/run/netns/" + ns + " iptables -w -D INPUT -p tcp --dport 8080 -m comment --comment firedrill-partition -j DROP"
+		if !strings.Contains(launch, del) {
+			t.Errorf("the timer does not delete the rule in %s: %s", ns, armed[0])
+		}
+	}
+	if !strings.HasPrefix(launch, "sh -c setsid sh -c sleep 30.000; ") || !strings.HasSuffix(launch, " firedrill-expiry:r1:network-partition-drill-native-test </dev/null >/dev/null 2>&1 &") {
+		t.Errorf("timer launch = %s", armed[0])
+	}
+	if first, insert := slices.Index(node.ran, armed[0]), slices.IndexFunc(node.ran, func(c string) bool { return strings.Contains(c, "iptables -w -I") }); first > insert {
+		t.Errorf("the timer was armed after the first rule went in")
+	}
+	if err := f.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := node.commands("sh -c pkill"); len(got) != 1 || !strings.Contains(got[0], "[f]iredrill-expiry:r1:network-partition-drill-native-test") {
+		t.Errorf("cancels = %q", got)
+	}
+	if got := f.ExpiresBy(); !strings.Contains(got, "30s after injection") {
+		t.Errorf("ExpiresBy() = %q", got)
 	}
 }

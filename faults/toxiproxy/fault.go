@@ -5,14 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/expiry"
 )
 
 // Fault adds one toxic to the proxy of every target pod. It implements
@@ -24,6 +29,47 @@ type Fault struct {
 	toxic    Toxic
 	client   kubernetes.Interface
 	api      api
+	expiry   faults.Expiry
+}
+
+var _ faults.Expiring = (*Fault)(nil)
+
+// SetExpiry implements faults.Expiring.
+func (f *Fault) SetExpiry(e faults.Expiry) { f.expiry = e }
+
+// ExpiresBy implements faults.Expiring.
+func (f *Fault) ExpiresBy() string {
+	switch {
+	case f.expiry.After <= 0:
+		return "nothing: no expiry set; the toxic goes when firedrill cleanup deletes the pods"
+	case f.expiry.NodeExec == nil:
+		return "nothing here: no node access; the toxic goes when firedrill cleanup deletes the pods"
+	}
+	return fmt.Sprintf("a timer in its own session on a node deletes the toxic through each sidecar's API %s after injection", f.expiry.After)
+}
+
+func (f *Fault) armed() bool { return f.expiry.After > 0 && f.expiry.NodeExec != nil }
+
+func (f *Fault) marker() string {
+	return expiry.Marker(f.expiry.Run, f.name+"-"+f.target.Namespace)
+}
+
+// arm starts the node timer that deletes the toxic from every target pod
+// once the expiry is past. The node reaches each sidecar's API on the pod
+// network, without the API server.
+func (f *Fault) arm(ctx context.Context, pods []*corev1.Pod) error {
+	if !f.armed() {
+		return nil
+	}
+	var undo [][]string
+	for _, p := range pods {
+		if p.Status.PodIP == "" {
+			return fmt.Errorf("arm expiry: pod %s has no IP yet", p.Name)
+		}
+		url := fmt.Sprintf("http://%s/proxies/%s/toxics/%s", net.JoinHostPort(p.Status.PodIP, strconv.Itoa(PortAPI)), ProxyName, f.toxic.Name)
+		undo = append(undo, []string{"curl", "-s", "-m", "5", "-X", "DELETE", url})
+	}
+	return expiry.Start(ctx, expiry.Shell(f.expiry.NodeExec), f.marker(), f.expiry.After, undo...)
 }
 
 // Name implements faults.Fault, e.g. "toxiproxy-latency".
@@ -40,6 +86,8 @@ func (f *Fault) toxicsPath() string { return "/proxies/" + ProxyName + "/toxics"
 // Inject adds the toxic to every target pod, then reads each pod's toxics
 // back and returns once all of them list it: that is the confirmed onset on
 // the proxies. Whether users feel it is for the drill's observer to confirm.
+// The node timer that deletes the toxic should the harness die is armed
+// before the first toxic goes in.
 // Every non-terminating target pod must run the sidecar; a pod without it
 // would silently escape the fault. A toxic already present with the same
 // settings is accepted, so Inject can be retried.
@@ -49,10 +97,12 @@ func (f *Fault) Inject(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	var targets []string
+	var live []*corev1.Pod
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
+		live = append(live, p)
 		if !HasSidecar(&p.Spec) {
 			return time.Time{}, fmt.Errorf("pod %s has no %s sidecar: it would escape the fault", p.Name, ContainerName)
 		}
@@ -67,6 +117,9 @@ func (f *Fault) Inject(ctx context.Context) (time.Time, error) {
 	body, err := json.Marshal(f.toxic)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("encode toxic %s: %w", f.toxic.Name, err)
+	}
+	if err := f.arm(ctx, live); err != nil {
+		return time.Time{}, err
 	}
 	for _, pod := range targets {
 		if err := f.add(ctx, pod, body); err != nil {
@@ -129,7 +182,8 @@ func (f *Fault) list(ctx context.Context, pod string) ([]Toxic, error) {
 	return toxics, nil
 }
 
-// Recover removes the toxic from every target pod whose sidecar runs. A
+// Recover cancels the expiry timer and removes the toxic from every target
+// pod whose sidecar runs. A
 // toxic already gone (404) is success, so Recover is idempotent and safe
 // after a failed or missing Inject. Failures on terminating pods are
 // ignored: their proxy, and the toxic with it, is going away.
@@ -139,6 +193,11 @@ func (f *Fault) Recover(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	if f.armed() {
+		if _, err := expiry.Cancel(ctx, expiry.Shell(f.expiry.NodeExec), f.marker()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, p := range pods {
 		if !HasSidecar(&p.Spec) || !sidecarRunning(p) {
 			continue
@@ -218,4 +277,32 @@ func sidecarRunning(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// LeftToxics lists, as namespace/pod: toxic, every harness toxic on a
+// running sidecar anywhere in the cluster: after a crash, what a sweep must
+// have removed.
+func LeftToxics(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+	list, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	var left []string
+	for i := range list.Items {
+		p := &list.Items[i]
+		if p.DeletionTimestamp != nil || !HasSidecar(&p.Spec) || !sidecarRunning(p) {
+			continue
+		}
+		f := &Fault{api: newPodProxy(client, p.Namespace)}
+		toxics, err := f.list(ctx, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range toxics {
+			if strings.HasPrefix(t.Name, ToxicPrefix) {
+				left = append(left, p.Namespace+"/"+p.Name+": "+t.Name)
+			}
+		}
+	}
+	return left, nil
 }

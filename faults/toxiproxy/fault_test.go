@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/faults"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -305,5 +306,40 @@ func TestVerifyOnlyCountsHarnessToxics(t *testing.T) {
 	err := f.Verify(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "verify toxiproxy-latency: pod canary-a still has toxic(s) firedrill-bandwidth") {
 		t.Fatalf("Verify with another fault's toxic left: %v", err)
+	}
+}
+
+// TestInjectArmsANodeTimer checks that the timer is armed before the first
+// toxic goes in, deletes the toxic from each target pod's sidecar by its
+// pod IP, and is cancelled by Recover.
+func TestInjectArmsANodeTimer(t *testing.T) {
+	withIP := func(ip string) podOpt { return func(p *corev1.Pod) { p.Status.PodIP = ip } }
+	f, srv := latencyFault(t, testPod("canary-a", "canary", withIP("10.244.0.7")), testPod("canary-b", "canary", withIP("10.244.0.8")))
+	var ran []string
+	node := func(_ context.Context, args ...string) (string, error) {
+		ran = append(ran, strings.Join(args, " "))
+		if len(srv.calls) > 0 && len(ran) == 1 {
+			t.Errorf("a toxic went in before the timer was armed: %q", srv.calls)
+		}
+		return "1\n", nil
+	}
+	f.SetExpiry(faults.Expiry{Run: "r1", After: 20 * time.Second, NodeExec: node})
+	if _, err := f.Inject(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 1 {
+		t.Fatalf("node commands after Inject = %q, want one timer", ran)
+	}
+	for _, ip := range []string{"10.244.0.7", "10.244.0.8"} {
+		url := "http://" + ip + ":8474/proxies/app/toxics/firedrill-latency"
+		if !strings.Contains(ran[0], "DELETE") || !strings.Contains(ran[0], url) {
+			t.Errorf("the timer does not delete the toxic on %s: %s", ip, ran[0])
+		}
+	}
+	if err := f.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 2 || !strings.Contains(ran[1], "pkill") || !strings.Contains(ran[1], "iredrill-expiry:r1:toxiproxy-latency-") {
+		t.Errorf("Recover's node commands = %q, want the timer cancelled", ran[1:])
 	}
 }
