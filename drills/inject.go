@@ -178,16 +178,17 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 	return nil
 }
 
-// expiry is when a fault must end by itself should this process die: its
-// duration plus the margin, or, for a fault held until the drill removes
-// it, what is left of the drill's wall-clock cap plus the margin. No drill
-// outlives its cap, so none of its faults should.
+// expiry is when a fault must end by itself should this process die: by
+// its duration plus the margin, or, for a fault held until the drill
+// removes it, by what is left of the drill's wall-clock cap plus the
+// margin. No drill outlives its cap, so none of its faults should. The
+// timer fires early enough for its undo to finish within the margin.
 func (d *Drill) expiry(spec faults.Spec) faults.Expiry {
 	after := spec.Duration
 	if after == 0 {
 		after = max(time.Until(d.t0.Add(d.Scenario.Guard.withDefaults().MaxWall)), 0)
 	}
-	return faults.Expiry{Run: d.opts.RunID, After: after + faults.ExpiryMargin, NodeExec: d.opts.Faults.NodeExec}
+	return faults.Expiry{Run: d.opts.RunID, After: after + faults.ExpiryMargin - faults.ExpiryUndo, NodeExec: d.opts.Faults.NodeExec}
 }
 
 func targetName(t faults.Target) string {

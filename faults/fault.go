@@ -55,8 +55,9 @@ type Expiry struct {
 	// Run is the run's ID; every timer of the run is named after it, so
 	// that firedrill cleanup finds them.
 	Run string
-	// After is the fault's duration plus ExpiryMargin, or, for a fault that
-	// lasts until the drill removes it, the drill's wall-clock cap.
+	// After is when the timer fires, from injection: the fault's duration
+	// (or, for a fault held until the drill removes it, what is left of
+	// the drill's wall-clock cap) plus ExpiryMargin, less ExpiryUndo.
 	After time.Duration
 	// NodeExec runs commands on a node, for timers that live there (nil on
 	// an existing cluster, where such faults have no timer).
@@ -64,8 +65,13 @@ type Expiry struct {
 }
 
 // ExpiryMargin is how long past its duration a fault may outlive a dead
-// injector: the timer's own start-up plus the undo command.
-const ExpiryMargin = 10 * time.Second
+// injector. Its timer fires ExpiryUndo before the margin ends, which leaves
+// the undo command (docker unpause, iptables -D, a toxic's DELETE) that
+// long to finish within it.
+const (
+	ExpiryMargin = 10 * time.Second
+	ExpiryUndo   = 3 * time.Second
+)
 
 // Expiring is a native fault that arms an expiry timer before it injects,
 // and cancels it when it is recovered. Chaos Mesh faults need none: the

@@ -66,6 +66,7 @@ func newApplier() *kube.Applier {
 	Expect(err).NotTo(HaveOccurred())
 	a, err := kube.NewApplier(disc, dyn)
 	Expect(err).NotTo(HaveOccurred())
+	a.Labels = runLabels()
 	return a
 }
 

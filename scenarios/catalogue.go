@@ -20,12 +20,14 @@ const (
 	LabelDetectKube   = "detection:kubernetes"
 	LabelCalibration  = "calibration"
 	LabelInterruption = "interrupt"
-	LabelPodKill      = "fault:pod-kill"
-	LabelPartition    = "fault:network-partition"
-	LabelDelay        = "fault:network-delay"
-	LabelBadImage     = "fault:bad-image"
-	LabelChaosMesh    = "backend:chaosmesh"
-	LabelNative       = "backend:native"
+	// LabelCrash marks the check that kills drills with SIGKILL.
+	LabelCrash     = "crash"
+	LabelPodKill   = "fault:pod-kill"
+	LabelPartition = "fault:network-partition"
+	LabelDelay     = "fault:network-delay"
+	LabelBadImage  = "fault:bad-image"
+	LabelChaosMesh = "backend:chaosmesh"
+	LabelNative    = "backend:native"
 	// LabelSerial marks a drill that cannot share the cluster with others
 	// (it pauses the node, or installs a controller): it runs alone.
 	LabelSerial = "serial"

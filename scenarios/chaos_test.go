@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/firedrill-dev/firedrill/cluster"
+	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/faults/chaosmesh"
 	"github.com/firedrill-dev/firedrill/faults/kinds"
 )
@@ -52,9 +53,13 @@ func chaosInstall(tag, chart string) chaosmesh.Install {
 	return chaosmesh.Install{
 		ChartDir: chart, Registry: chaosMeshRegistry, Tag: tag,
 		Kubeconfig: env.cluster.Kubeconfig, Context: env.cluster.Context,
-		Client: env.cluster.Client, Log: GinkgoWriter,
+		Client: env.cluster.Client, Log: GinkgoWriter, Labels: runLabels(),
 	}
 }
+
+// runLabels mark what this run creates outside drill namespaces: the
+// controllers it installs, CRDs and cluster roles included.
+func runLabels() map[string]string { return map[string]string{drills.LabelRun: env.runID} }
 
 // leftoverChaos lists chaos objects of the kinds drills use, in every
 // namespace: after the suite there must be none.

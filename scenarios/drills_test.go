@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/scenarios"
 )
 
@@ -51,6 +52,22 @@ func specName(s drills.Scenario, repeat int) string {
 	return fmt.Sprintf("%s (repeat %d of %d)", s.Name, repeat, *flagRepeat)
 }
 
+// capFaults gives every fault without a duration the duration d, where its
+// kind takes one (0 leaves them all alone).
+func capFaults(specs []faults.Spec, d time.Duration) []faults.Spec {
+	out := slices.Clone(specs)
+	for i, f := range out {
+		if d <= 0 || f.Duration != 0 {
+			continue
+		}
+		f.Duration = d
+		if faults.Check(f, true) == nil {
+			out[i] = f
+		}
+	}
+	return out
+}
+
 // startDrill creates the drill's namespace with cleanup and the report
 // registered first, so that a failure or an interrupt at any later point
 // still writes the report, keeps the evidence, and removes the namespace.
@@ -61,6 +78,7 @@ func startDrill(ctx context.Context, s drills.Scenario, repeat int, failure *str
 	if *flagRate > 0 {
 		s.Rate = *flagRate
 	}
+	s.Faults = capFaults(s.Faults, *flagFaultDuration)
 	opts := drillOptions(ctx)
 	opts.Repeat = repeat
 	d, err := drills.New(ctx, env.cluster, s, opts)

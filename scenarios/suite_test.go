@@ -38,6 +38,7 @@ var (
 	flagKeepArgo      = flag.Bool("firedrill.keep-argo-rollouts", false, "leave Argo Rollouts and Prometheus installed after the suite")
 	flagArgoConfig    = flag.String("firedrill.argo-config", "", "YAML file with your AnalysisTemplates (and Rollout strategy) for the argo-rollouts drills that are not expect:caught")
 	flagRepeat        = flag.Int("firedrill.repeat", 1, "run each selected drill this many times, each in a fresh namespace")
+	flagFaultDuration = flag.Duration("firedrill.fault-duration", 0, "end every fault that has no duration of its own after this long (where its kind takes one); native faults' expiry timers follow it")
 )
 
 // suiteTimeouts name the suite-level waits.
@@ -106,7 +107,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	}
 	Expect(os.MkdirAll(st.RunDir, 0o755)).To(Succeed())
 	loadImageNames()
-	env.runDir = st.RunDir
+	env.runID, env.runDir = st.RunID, st.RunDir
 	if *flagContext != "" {
 		// Before the first write to the cluster.
 		allow, err := cluster.LoadAllowlist("..", *flagAllowContext)

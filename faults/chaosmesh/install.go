@@ -46,6 +46,9 @@ type Install struct {
 	Client kubernetes.Interface
 	// Log receives progress lines (may be nil).
 	Log io.Writer
+	// Labels go on every object the install creates, CRDs included (the
+	// run's label: which run installed Chaos Mesh).
+	Labels map[string]string
 }
 
 // values points the chart at the local images and keeps the install small:
@@ -139,10 +142,13 @@ func (in Install) install(ctx context.Context, cfg *action.Configuration) error 
 	}
 	inst := action.NewInstall(cfg)
 	inst.ReleaseName, inst.Namespace, inst.CreateNamespace = ReleaseName, Namespace, true
+	if len(in.Labels) > 0 {
+		inst.PostRenderer = labelRenderer(in.Labels)
+	}
 	if _, err := inst.RunWithContext(ctx, chart, in.values()); err != nil {
 		return fmt.Errorf("helm install %s: %w", ReleaseName, err)
 	}
-	return nil
+	return in.labelCRDs(ctx, cfg, chart)
 }
 
 func (in Install) upgrade(ctx context.Context, cfg *action.Configuration) error {
@@ -152,10 +158,13 @@ func (in Install) upgrade(ctx context.Context, cfg *action.Configuration) error 
 	}
 	up := action.NewUpgrade(cfg)
 	up.Namespace = Namespace
+	if len(in.Labels) > 0 {
+		up.PostRenderer = labelRenderer(in.Labels)
+	}
 	if _, err := up.RunWithContext(ctx, ReleaseName, chart, in.values()); err != nil {
 		return fmt.Errorf("helm upgrade %s: %w", ReleaseName, err)
 	}
-	return nil
+	return in.labelCRDs(ctx, cfg, chart)
 }
 
 // Uninstall removes the release and waits until its namespace's workloads

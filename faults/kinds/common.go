@@ -31,9 +31,9 @@ var (
 	// ifDiesNamespaced: the change lives in the drill namespace.
 	ifDiesNamespaced = "stays until firedrill cleanup deletes the drill namespace, which holds the change"
 	// ifDiesNodeTimer: the native partition's and the toxic's timer.
-	ifDiesNodeTimer = fmt.Sprintf("a timer on the node, in its own session, removes it at its duration + %s (or the drill's wall-clock cap + %[1]s); without node access, firedrill cleanup deletes the pods and it with them", faults.ExpiryMargin)
+	ifDiesNodeTimer = fmt.Sprintf("a timer on the node, in its own session, removes it by its duration + %s (or the drill's wall-clock cap + %[1]s); without node access, firedrill cleanup deletes the pods and it with them", faults.ExpiryMargin)
 	// ifDiesHostTimer: the node pause's timer.
-	ifDiesHostTimer = fmt.Sprintf("a host timer, in its own session, brings the node back at its duration + %s (or the drill's wall-clock cap + %[1]s); firedrill cleanup does it from the run's Lease", faults.ExpiryMargin)
+	ifDiesHostTimer = fmt.Sprintf("a host timer, in its own session, brings the node back by its duration + %s (or the drill's wall-clock cap + %[1]s); firedrill cleanup does it from the run's Lease", faults.ExpiryMargin)
 )
 
 // Chaos Mesh CRD kinds whose availability the host probe answers.

@@ -53,6 +53,25 @@ func Documents(data []byte) ([]*unstructured.Unstructured, error) {
 type Applier struct {
 	Dynamic dynamic.Interface
 	mapper  meta.RESTMapper
+	// Labels go on every object applied (the run's label), beside the
+	// object's own.
+	Labels map[string]string
+}
+
+// AddLabels merges labels into obj's own; a label given replaces the
+// object's value for the same key.
+func AddLabels(obj metav1.Object, labels map[string]string) {
+	if len(labels) == 0 {
+		return
+	}
+	merged := obj.GetLabels()
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range labels {
+		merged[k] = v
+	}
+	obj.SetLabels(merged)
 }
 
 // NewApplier reads the API server's resources once.
@@ -80,6 +99,10 @@ func (a *Applier) Resource(obj *unstructured.Unstructured) (dynamic.ResourceInte
 
 // Apply server-side applies obj, taking ownership of conflicting fields.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) error {
+	if len(a.Labels) > 0 {
+		obj = obj.DeepCopy()
+		AddLabels(obj, a.Labels)
+	}
 	res, err := a.Resource(obj)
 	if err != nil {
 		return err
