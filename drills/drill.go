@@ -95,6 +95,9 @@ type Options struct {
 	// Prometheus is the server a machinery's analysis queries (zero takes
 	// rollback.DefaultPrometheus, the one the suite installs).
 	Prometheus rollback.PrometheusRef
+	// FlagServerImage is the flag server image of the feature-flag
+	// machinery; it must be present on the nodes.
+	FlagServerImage string
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -190,6 +193,7 @@ func (d *Drill) buildMachinery() error {
 	env := rollback.Env{
 		Client: d.cluster.Client, Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
 		Detection: detection, Log: d.opts.Log, Pods: hook, Prometheus: d.opts.Prometheus,
+		FlagServerImage: d.opts.FlagServerImage,
 	}
 	if env.Prometheus.Service == "" {
 		env.Prometheus = rollback.DefaultPrometheus

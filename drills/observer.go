@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/firedrill-dev/firedrill/internal/appcontract"
@@ -124,6 +126,22 @@ func NewObserver(cfg ObserverConfig) (*Observer, error) {
 	}, nil
 }
 
+// observerUsers is how many users the observer takes turns at: each
+// request names one (appcontract.UserHeader), so that a flag's percentage
+// rollout, keyed on the user, splits the traffic as it would split users.
+const observerUsers = 1000
+
+// targeter hands out the target, for the next user in turn.
+func (o *Observer) targeter() vegeta.Targeter {
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error {
+		*t = o.target
+		t.Header = o.target.Header.Clone()
+		t.Header.Set(appcontract.UserHeader, "user-"+strconv.FormatUint(n.Add(1)%observerUsers, 10))
+		return nil
+	}
+}
+
 // Start starts traffic in the background and returns at once. Traffic runs
 // until ctx ends or Stop is called. An Observer starts only once: Start
 // returns an error if it was already started or stopped, or if ctx has
@@ -145,7 +163,7 @@ func (o *Observer) Start(ctx context.Context) error {
 	o.attacker = vegeta.NewAttacker(o.options(transport)...)
 	o.drained = make(chan struct{})
 	// Duration 0 makes vegeta attack until Stop.
-	results := o.attacker.Attack(vegeta.NewStaticTargeter(o.target),
+	results := o.attacker.Attack(o.targeter(),
 		vegeta.ConstantPacer{Freq: o.cfg.Rate, Per: time.Second}, 0, "")
 	go o.collect(results, transport, o.drained)
 	go func(atk *vegeta.Attacker, drained <-chan struct{}) {

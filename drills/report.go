@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,7 +36,7 @@ func (d *Drill) Report(failure string) *reports.Report {
 		},
 		StableVersion: d.Scenario.Stable.Name, CanaryVersion: d.Scenario.Canary.Name,
 		Machinery: d.machinery.Name(), DetectedBy: res.DetectedBy,
-		MachineryEvidence: evidence(res),
+		MachineryEvidence: append(evidence(res), d.afterDecision()...),
 		Timeline:          timeline, MTTR: res.MTTR, ErrorBudget: res.ErrorBudget,
 		Observer:           d.observerStats(),
 		Budget:             reports.Duration(d.Scenario.Budget),
@@ -79,6 +80,40 @@ func evidence(res Result) []reports.Evidence {
 		out = append(out, reports.Evidence{Name: "serving after restore", Value: res.Serving.Detail})
 	}
 	return out
+}
+
+// surgeWindow is how long after the decision the report shows traffic, so
+// that a surge the rollback itself causes (a flag flip, a restart
+// stampede) is visible beside the ten seconds before.
+const surgeWindow = 10 * time.Second
+
+// afterDecision is the traffic the observer saw in the surgeWindow before
+// and after the machinery decided, or nothing when it never did.
+func (d *Drill) afterDecision() []reports.Evidence {
+	decided, ok := d.event(EventDecided)
+	if !ok {
+		return nil
+	}
+	samples := d.observer.Samples()
+	window := func(from, to time.Time) string {
+		n, failed := 0, 0
+		for _, s := range samples {
+			if inSpan(s, from, to) {
+				n++
+				if s.Failed() {
+					failed++
+				}
+			}
+		}
+		p50, _, p99 := Percentiles(samples, from, to)
+		return fmt.Sprintf("%.1f req/s, %d failed, latency p50 %s p99 %s",
+			float64(n)/surgeWindow.Seconds(), failed, p50.Round(time.Millisecond), p99.Round(time.Millisecond))
+	}
+	span := fmt.Sprintf("%.0f s", surgeWindow.Seconds())
+	return []reports.Evidence{
+		{Name: "traffic in the " + span + " before the decision", Value: window(decided.Add(-surgeWindow), decided)},
+		{Name: "traffic in the " + span + " after the decision", Value: window(decided, decided.Add(surgeWindow))},
+	}
 }
 
 // faultRecords lists the injected faults, or the canary-borne fault.

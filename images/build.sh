@@ -7,8 +7,9 @@
 #   images/build.sh chaos-mesh   only the Chaos Mesh images
 #   images/build.sh argo-rollouts  only the Argo Rollouts controller image
 #   images/build.sh prometheus   only the Prometheus server image
+#   images/build.sh go-feature-flag  only the GO Feature Flag relay proxy image
 #   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh,
-#                                Argo Rollouts, Prometheus)
+#                                Argo Rollouts, Prometheus, GO Feature Flag)
 #   images/build.sh --print-node-image
 #                                print the node image tag for this checkout
 #   images/build.sh --print-sampleapp-image
@@ -24,6 +25,8 @@
 #                                print the controller image tag, and its install manifest
 #   images/build.sh --print-prometheus-image
 #                                print the Prometheus server image tag
+#   images/build.sh --print-go-feature-flag-image
+#                                print the GO Feature Flag relay proxy image tag
 #
 # Build outputs live in $FIREDRILL_CACHE (default ~/.cache/firedrill), logs in
 # $FIREDRILL_CACHE/logs. Every step prints one line with its duration.
@@ -45,6 +48,8 @@ source "$IMAGES_DIR/chaos-mesh/build.sh"
 source "$IMAGES_DIR/argo-rollouts/build.sh"
 # shellcheck source=/dev/null
 source "$IMAGES_DIR/prometheus/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/go-feature-flag/build.sh"
 
 main() {
 	case "${1:-all}" in
@@ -57,18 +62,20 @@ main() {
 	--print-argo-rollouts-image) argo_rollouts_image ;;
 	--print-argo-rollouts-manifest) argo_rollouts_manifest ;;
 	--print-prometheus-image) prometheus_image ;;
+	--print-go-feature-flag-image) go_feature_flag_image ;;
 	node) timed node node_steps ;;
 	sampleapp) timed sampleapp sampleapp_steps ;;
 	toxiproxy) timed toxiproxy toxiproxy_steps ;;
 	chaos-mesh) timed chaos-mesh chaos_mesh_steps ;;
 	argo-rollouts) timed argo-rollouts argo_rollouts_steps ;;
 	prometheus) timed prometheus prometheus_steps ;;
+	go-feature-flag) timed go-feature-flag go_feature_flag_steps ;;
 	apps) app_steps ;;
 	all)
 		timed node node_steps
 		app_steps
 		;;
-	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, argo-rollouts, prometheus, apps or all" >&2; exit 2 ;;
+	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, argo-rollouts, prometheus, go-feature-flag, apps or all" >&2; exit 2 ;;
 	esac
 }
 
@@ -80,6 +87,7 @@ app_steps() {
 	timed chaos-mesh chaos_mesh_steps
 	timed argo-rollouts argo_rollouts_steps
 	timed prometheus prometheus_steps
+	timed go-feature-flag go_feature_flag_steps
 }
 
 # chaos_mesh_chart prints the Helm chart directory inside the pinned

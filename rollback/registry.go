@@ -34,6 +34,8 @@ type Env struct {
 	Pods *PodHook
 	// Prometheus is where a machinery's analysis queries metrics.
 	Prometheus PrometheusRef
+	// FlagServerImage is the flag server the feature-flag machinery runs.
+	FlagServerImage string
 }
 
 // PodHook adjusts each version's pod template before it is deployed.

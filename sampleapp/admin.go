@@ -51,6 +51,7 @@ func (a *app) adminHandler() http.Handler {
 	mux.HandleFunc("GET "+appcontract.PathKnobs, a.getKnobs)
 	mux.HandleFunc("POST "+appcontract.PathKnobs, a.postKnobs)
 	mux.HandleFunc("POST "+appcontract.PathOutage, a.postOutage)
+	mux.HandleFunc("GET "+appcontract.PathFlags, a.serveFlags)
 	return mux
 }
 

@@ -21,6 +21,8 @@ type config struct {
 	FaultAfter   time.Duration
 	CrashOnStart bool
 	Drain        drainTimes
+	// Flags is set when FLAG_SERVER is.
+	Flags *flagConfig
 }
 
 // loadConfig reads the configuration through getenv. An empty variable counts
@@ -43,6 +45,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Delay:   r.duration(appcontract.EnvDrainDelay, 2*time.Second),
 			Timeout: r.duration(appcontract.EnvDrainTimeout, 10*time.Second),
 		},
+	}
+	if server := getenv(appcontract.EnvFlagServer); server != "" {
+		cfg.Flags = &flagConfig{
+			Server: server, Key: r.text(appcontract.EnvFlagKey, appcontract.FlagKey),
+			OnVersion: r.text(appcontract.EnvFlagOnVersion, cfg.Version+"-new-path"),
+			Poll:      r.duration(appcontract.EnvFlagPoll, 250*time.Millisecond),
+			NewPath: knobSettings{
+				ErrorRatio: r.ratio(appcontract.EnvNewPathErrorRatio),
+				Latency:    r.duration(appcontract.EnvNewPathLatency, 0),
+			},
+		}
 	}
 	if cfg.AdminPort == cfg.Port {
 		r.fail(appcontract.EnvAdminPort, strconv.Itoa(cfg.AdminPort), "must differ from "+appcontract.EnvPort)

@@ -51,5 +51,14 @@ func run(ctx context.Context, logger *slog.Logger, getenv func(string) string) e
 		user.Close()
 		return err
 	}
-	return serve(ctx, logger, newApp(cfg, logger), user, admin, cfg.Drain)
+	a := newApp(cfg, logger)
+	if cfg.Flags != nil {
+		if a.flags, err = newFlags(*cfg.Flags); err != nil {
+			user.Close()
+			admin.Close()
+			return err
+		}
+		logger.Info("evaluating a feature flag", "server", cfg.Flags.Server, "flag", cfg.Flags.Key, "newPathVersion", cfg.Flags.OnVersion)
+	}
+	return serve(ctx, logger, a, user, admin, cfg.Drain)
 }

@@ -26,6 +26,8 @@ type app struct {
 	// faultTimer applies the faults that FAULT_AFTER holds back; nil when
 	// nothing is held back.
 	faultTimer *time.Timer
+	// flags evaluates the feature flag; nil without a flag server.
+	flags *flags
 }
 
 // newApp builds the app. With FAULT_AFTER set, ErrorRatio and Latency start
@@ -98,6 +100,8 @@ func (a *app) withUserHeaders(next http.Handler) http.Handler {
 func (a *app) serveRoot(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
 	settings, out := a.knobs.snapshot()
+	settings, version := a.path(r, settings)
+	w.Header().Set(appcontract.VersionHeader, version)
 	fail := out.fails(arrived, a.random()) || a.random() < settings.ErrorRatio
 	if !sleep(r.Context(), settings.Latency) {
 		return
@@ -106,7 +110,7 @@ func (a *app) serveRoot(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "injected failure", http.StatusInternalServerError)
 		return
 	}
-	fmt.Fprintf(w, "version=%s\n", a.version)
+	fmt.Fprintf(w, "version=%s\n", version)
 }
 
 // sleep waits for d and reports false if the client went away first, so that

@@ -23,12 +23,22 @@ import (
 	"github.com/firedrill-dev/firedrill/scenarios"
 )
 
+// flagServerImageEnv names the flag server image, which the feature-flag
+// machinery runs in each drill namespace.
+const flagServerImageEnv = "FIREDRILL_FLAG_SERVER_IMAGE"
+
 // setUpMachineryBackends, on process 1 of a kind suite, loads the offline
 // Argo Rollouts and Prometheus images and installs both, when a selected
 // drill's machinery needs them. On an existing cluster nothing is
 // installed: the machinery's preflight refuses a cluster without them.
 func setUpMachineryBackends(ctx context.Context, kind *cluster.Kind, st *shared) {
 	needs := selectedBackends()
+	if needs[rollback.BackendFlagServer] {
+		image := os.Getenv(flagServerImageEnv)
+		Expect(image).NotTo(BeEmpty(), flagServerImageEnv+" is not set: run through `make drill` or `make test`")
+		By("loading the flag server " + image)
+		Expect(kind.LoadImages(ctx, image)).To(Succeed())
+	}
 	if !needs[rollback.BackendArgoRollouts] && !needs[rollback.BackendPrometheus] {
 		return
 	}

@@ -394,7 +394,7 @@ var Rollbacks = append([]drills.Scenario{
 	CanaryPodFailure, CanaryContainerKill, CanaryTimeShift,
 	UndoBadVersion, UndoCrashloop, UndoBadImage, UndoNetworkPartition,
 	BlueGreenBadVersion, BlueGreenLatency,
-}, ArgoRollbacks...)
+}, append(ArgoRollbacks, FlagRollbacks...)...)
 
 // All is the whole catalogue: the rollback drills, the calibration drill
 // and the drills whose machinery lies.

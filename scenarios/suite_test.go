@@ -234,7 +234,8 @@ func useExistingCluster(ctx context.Context, st shared) {
 
 // drillOptions picks a free published NodePort and the observer URL for it.
 func drillOptions(ctx context.Context) drills.Options {
-	opts := drills.Options{Image: env.image, Images: env.images, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults}
+	opts := drills.Options{Image: env.image, Images: env.images, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults,
+		FlagServerImage: os.Getenv(flagServerImageEnv)}
 	if *flagContext != "" {
 		return opts
 	}

@@ -37,10 +37,36 @@ const (
 	// EnvDrainDelay and EnvDrainTimeout shape the graceful drain.
 	EnvDrainDelay   = "DRAIN_DELAY"
 	EnvDrainTimeout = "DRAIN_TIMEOUT"
+	// EnvFlagServer is the URL of the flag server (a GO Feature Flag relay
+	// proxy); set, the app evaluates EnvFlagKey on every user request and
+	// takes the new code path where it is on.
+	EnvFlagServer = "FLAG_SERVER"
+	// EnvFlagKey names the flag (default FlagKey).
+	EnvFlagKey = "FLAG_KEY"
+	// EnvFlagOnVersion is the version the app reports on the new path.
+	EnvFlagOnVersion = "FLAG_ON_VERSION"
+	// EnvFlagPoll is how often the provider asks the server whether the
+	// flag configuration changed (default 250ms).
+	EnvFlagPoll = "FLAG_POLL"
+	// EnvNewPathErrorRatio and EnvNewPathLatency are the fault knobs of
+	// the new code path, which only the flag turns on.
+	EnvNewPathErrorRatio = "NEW_PATH_ERROR_RATIO"
+	EnvNewPathLatency    = "NEW_PATH_LATENCY"
 	// EnvPort and EnvAdminPort override the ports (drills never set them).
 	EnvPort      = "PORT"
 	EnvAdminPort = "ADMIN_PORT"
 )
+
+// FlagKey is the feature flag the flag drills turn on and kill.
+const FlagKey = "new-pricing"
+
+// FlagChangedEvent is the OpenFeature event a pod's provider emits when it
+// sees the flag configuration change; PathFlags lists them.
+const FlagChangedEvent = "PROVIDER_CONFIGURATION_CHANGED"
+
+// UserHeader carries the user a request is for; the app keys the flag's
+// percentage rollout on it, and the observer varies it.
+const UserHeader = "X-Firedrill-User"
 
 // Paths the sample app serves.
 const (
@@ -50,6 +76,9 @@ const (
 	PathTime = "/time"
 	// PathKnobs (GET, POST) reads and changes the knobs on the admin port.
 	PathKnobs = "/admin/knobs"
+	// PathFlags (GET) says when the app's flag provider saw each flag
+	// configuration change, on the admin port.
+	PathFlags = "/admin/flags"
 	// PathOutage (POST ?duration=) fails every user request for a while.
 	PathOutage = "/admin/outage"
 	// OutageDuration and OutageRatio are PathOutage's query parameters:

@@ -1,0 +1,45 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"github.com/firedrill-dev/firedrill/rollback"
+)
+
+// flagCanary is the new code path: the stable pods with the flag on for a
+// share of users, so it has no replicas of its own.
+var flagCanary = rollback.Version{Name: "v2"}
+
+// flag is the shape every kill-switch drill shares: the real flag server,
+// the harness SLO monitor as the alert that throws the switch.
+func flag(name string, labels ...string) drills.Scenario {
+	return drills.Scenario{
+		Name: name, Machinery: rollback.FeatureFlag,
+		Labels: append(labels, LabelDetectHarn),
+		Stable: stable, Canary: flagCanary,
+		Detection: rollback.DetectHarness,
+		SLO:       defaultSLO,
+		Budget:    30 * time.Second,
+	}
+}
+
+// FlagKillBadPath: the new path answers 500s for the quarter of users the
+// flag turns it on for; the kill switch turns it off everywhere.
+var FlagKillBadPath = func() drills.Scenario {
+	s := flag("flag-kill-bad-path", LabelBadVersion)
+	s.Fault = badVersion
+	return s
+}()
+
+// FlagKillLatency: the new path answers 600 ms late, past the latency SLO.
+var FlagKillLatency = func() drills.Scenario {
+	s := flag("flag-kill-latency", LabelDelay)
+	s.Fault = drills.CanaryFault{Kind: "slow-path", Env: map[string]string{appcontract.EnvLatency: "600ms"}, Onset: drills.OnsetCanarySlow}
+	s.SLO = drills.SLO{MaxErrorRatio: 0.05, MaxP99: 300 * time.Millisecond, Window: 2 * time.Second, Stability: 10 * time.Second}
+	return s
+}()
+
+// FlagRollbacks are the kill-switch drills.
+var FlagRollbacks = []drills.Scenario{FlagKillBadPath, FlagKillLatency}
