@@ -205,8 +205,21 @@ func (d *Drill) buildMachinery() error {
 	}
 	plan := d.Scenario.plan()
 	plan.Stable, plan.Canary, plan.Detection = d.version(plan.Stable), d.version(plan.Canary), detection
-	d.machinery, err = spec.Build(env, plan)
-	return err
+	if d.machinery, err = spec.Build(env, plan); err != nil {
+		return err
+	}
+	return d.checkDependency()
+}
+
+// checkDependency refuses a fault aimed at the app's dependency under a
+// machinery that runs none.
+func (d *Drill) checkDependency() error {
+	for _, f := range d.Scenario.Faults {
+		if f.Target == faults.TargetDependency && d.machinery.Placement().Dependency.Selector == "" {
+			return fmt.Errorf("scenario %s: fault %s targets the dependency, but the %s machinery runs none", d.Scenario.Name, f.Kind, d.machinery.Name())
+		}
+	}
+	return nil
 }
 
 // Preflight checks, before anything is written, that the cluster can run

@@ -100,6 +100,8 @@ func (d *Drill) faultEnv() faults.Env {
 				return site(pl.Stable)
 			case faults.TargetBoth:
 				return faults.Site{Selector: pl.All, Labels: labelsOf(pl.All)}
+			case faults.TargetDependency:
+				return site(pl.Dependency)
 			}
 			return site(pl.Canary)
 		},

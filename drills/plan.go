@@ -100,6 +100,8 @@ func planFault(f faults.Spec, pl rollback.Placement, host faults.Host, check boo
 		pf.Selector = pl.Canary.Selector
 	case faults.TargetStable:
 		pf.Selector = pl.Stable.Selector
+	case faults.TargetDependency:
+		pf.Selector = pl.Dependency.Selector + " (the app's dependency)"
 	default:
 		pf.Selector = "ConfigMap " + pl.ConfigMap
 	}

@@ -46,6 +46,9 @@ type Result struct {
 	// DeclaredHealthy says how the machinery still called the new version
 	// healthy when the budget ran out with no decision; "" otherwise.
 	DeclaredHealthy string
+	// Dark says what the canary served while the fault lasted, for a
+	// CanaryDark drill; Lit says why that breaks it ("" when it went dark).
+	Dark, Lit string
 	// Verdict and Why are the drill's verdict on this result (Judge), set
 	// once the result is complete.
 	Verdict, Why string
@@ -257,6 +260,9 @@ func (d *Drill) finishResult(samples []Sample, e estimate) {
 	}
 	res.ErrorBudget = BudgetConsumed(samples, d.injected(), end)
 	res.ServedAfter, res.ServedBy = servedVersions(samples, m.Restored)
+	if d.Scenario.CanaryDark {
+		res.Dark, res.Lit = d.darkDuringFault(samples)
+	}
 	d.mu.Lock()
 	d.result = &res
 	d.mu.Unlock()

@@ -51,6 +51,11 @@ type Scenario struct {
 	Expect Expect
 	// HoldSLO, for a steady drill, requires the SLO never to break.
 	HoldSLO bool
+	// CanaryDark, for a steady drill, requires the canary to serve nobody
+	// while its first fault lasts (after DarkGrace): the fault takes away
+	// what turns the new version on, such as the flag server, and the app
+	// must fall back to the old path rather than fail.
+	CanaryDark bool
 	// MaxErrorBudget, when set, fails the drill if more than this share of
 	// user requests failed between injection and restored.
 	MaxErrorBudget float64
@@ -211,6 +216,9 @@ func (s Scenario) checkFault() error {
 func (s Scenario) checkExpect() error {
 	if !slices.Contains(expectations, s.Expect) {
 		return fmt.Errorf("scenario %s: expect %q: want %q (rollback), %q or %q", s.Name, s.Expect, ExpectRollback, ExpectSteady, ExpectPromoted)
+	}
+	if s.CanaryDark && (!s.Expect.Steady() || len(s.Faults) == 0 || s.Faults[0].Duration <= DarkGrace) {
+		return fmt.Errorf("scenario %s: canaryDark needs a steady drill whose first fault lasts longer than %s", s.Name, DarkGrace)
 	}
 	if s.HoldSLO && !s.Expect.Steady() {
 		return fmt.Errorf("scenario %s: holdSLO: only a steady drill can hold the SLO through its fault", s.Name)

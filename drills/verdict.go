@@ -46,6 +46,9 @@ func checkExpectation(res Result, s Scenario, machinery string) string {
 				return why
 			}
 		}
+		if s.CanaryDark && res.Lit != "" {
+			return res.Lit
+		}
 		if s.Expect == ExpectPromoted && res.Promoted == "" {
 			return fmt.Sprintf("%s never completed the rollout of %s (%s)", machinery, s.Canary.Name, res.Serving.Detail)
 		}

@@ -15,20 +15,27 @@ const (
 	TargetCanary Target = "canary"
 	TargetStable Target = "stable"
 	TargetBoth   Target = "both"
+	// TargetDependency is what the app depends on, outside its own pods:
+	// the flag server of the feature-flag machinery. Only a machinery that
+	// runs one offers it.
+	TargetDependency Target = "dependency"
 )
 
 // Validate refuses an unknown target.
 func (t Target) Validate() error {
 	switch t {
-	case TargetCanary, TargetStable, TargetBoth:
+	case TargetCanary, TargetStable, TargetBoth, TargetDependency:
 		return nil
 	}
-	return fmt.Errorf("target %q: want canary, stable or both", t)
+	return fmt.Errorf("target %q: want canary, stable, both or dependency", t)
 }
 
 // Hits reports whether the target includes the canary (canary true) or the
-// stable version's pods.
+// stable version's pods; a dependency is neither.
 func (t Target) Hits(canary bool) bool {
+	if t == TargetDependency {
+		return false
+	}
 	return t == TargetBoth || (t == TargetCanary) == canary
 }
 

@@ -88,11 +88,13 @@ func (f *featureFlag) Name() string { return FeatureFlag }
 
 func (f *featureFlag) logf(format string, args ...any) { f.w.logf(FeatureFlag, format, args...) }
 
-// Placement: both versions are the same pods; the flag tells them apart
-// per request.
+// Placement: both versions are the same pods, which the flag tells apart
+// per request; the flag server is their dependency.
 func (f *featureFlag) Placement() Placement {
 	w := where(map[string]string{LabelApp: App}, App)
-	return placement(w, w)
+	p := placement(w, w)
+	p.Dependency = where(flagServerLabels(), flagServerName)
+	return p
 }
 
 func (f *featureFlag) DeployStable(ctx context.Context, stable Version) error {
@@ -168,25 +170,36 @@ func (f *featureFlag) AwaitRollback(ctx context.Context) (Outcome, error) {
 		return out, err
 	}
 	f.on = 0
-	out.Decided = ack.At
-	seen, err := f.awaitPods(ctx, ack.At)
+	// A pod may see the flip before the harness's own poll of the server
+	// does: the server had acknowledged the write by then.
+	seen, err := f.awaitPods(ctx, ack.Written)
 	if err != nil {
 		return out, err
 	}
+	out.Decided = ack.At
+	if first := seen.first(); first.Before(out.Decided) {
+		out.Decided = first
+	}
 	out.Actuated = seen.last()
 	out.Actuation = fmt.Sprintf("every app pod's provider saw the flag off (%d pods)", len(seen))
-	out.Evidence = append(ack.evidence(), seen.evidence(ack.At)...)
+	out.Evidence = append(ack.evidence(), seen.evidence(out.Decided)...)
 	f.logf("rollback actuated: %s", out.Actuation)
 	return out, nil
 }
 
-// flagPoll is how often the pods' flag events are read.
-const flagPoll = 100 * time.Millisecond
+// flagPoll is how often the pods' flag events are read; progressEvery, how
+// often the wait says how far it got.
+const (
+	flagPoll      = 100 * time.Millisecond
+	progressEvery = 5 * time.Second
+)
 
 // awaitPods waits until every Ready app pod reports a configuration change
-// at or after since, and returns when each one saw it.
+// at or after since (the write), and returns when each one saw it. It says
+// every few seconds how many have.
 func (f *featureFlag) awaitPods(ctx context.Context, since time.Time) (podSightings, error) {
 	var seen podSightings
+	next := time.Now().Add(progressEvery)
 	tick := time.NewTicker(flagPoll)
 	defer tick.Stop()
 	for {
@@ -198,8 +211,13 @@ func (f *featureFlag) awaitPods(ctx context.Context, since time.Time) (podSighti
 		if err != nil {
 			return nil, err
 		}
-		if len(seen) > 0 && len(seen) == countReadyPods(pods.Items) {
+		ready := countReadyPods(pods.Items)
+		if len(seen) > 0 && len(seen) == ready {
 			return seen, nil
+		}
+		if time.Now().After(next) {
+			f.logf("%d of %d pod(s) saw the kill switch so far", len(seen), ready)
+			next = next.Add(progressEvery)
 		}
 		select {
 		case <-ctx.Done():

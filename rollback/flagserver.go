@@ -237,7 +237,7 @@ type flagAck struct {
 func (a flagAck) evidence() []Evidence {
 	return []Evidence{
 		{Name: "flag write", Value: fmt.Sprintf("ConfigMap %s/%s written at %s", flagsConfigMap, flagsKey, a.Written.Format(time.StampMilli))},
-		{Name: "flag server acknowledged", Value: fmt.Sprintf("change hash %d → %d at %s, %.3f s after the write",
+		{Name: "flag server acknowledged", Value: fmt.Sprintf("change hash %d → %d seen by the harness at %s, %.3f s after the write (decided is that or the first pod's sighting, whichever came first)",
 			a.Before, a.After, a.At.Format(time.StampMilli), a.At.Sub(a.Written).Seconds())},
 	}
 }
@@ -306,6 +306,17 @@ func podFlags(ctx context.Context, client kubernetes.Interface, ns, pod string) 
 
 // podSightings says when each pod saw a flag change.
 type podSightings map[string]time.Time
+
+// first is when the first pod saw it.
+func (p podSightings) first() time.Time {
+	var first time.Time
+	for _, at := range p {
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+	}
+	return first
+}
 
 // last is when the last pod saw it.
 func (p podSightings) last() time.Time {

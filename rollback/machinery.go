@@ -101,6 +101,9 @@ type Placement struct {
 	All string
 	// ConfigMap is the app configuration every pod reads at start.
 	ConfigMap string
+	// Dependency is where what the app depends on runs (the flag server),
+	// for faults that target it; empty when the machinery runs none.
+	Dependency Where
 }
 
 // Serving is what the machinery routes users to now, from its own state

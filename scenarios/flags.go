@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/firedrill-dev/firedrill/drills"
+	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/faults/kinds"
 	"github.com/firedrill-dev/firedrill/internal/appcontract"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
@@ -41,5 +43,16 @@ var FlagKillLatency = func() drills.Scenario {
 	return s
 }()
 
+// FlagServerDown: the flag server's pod fails (Chaos Mesh pod-failure)
+// while the flag is on for a quarter of users on a healthy new path. The
+// app must fall back to the flag's default, off: the new path goes dark,
+// nobody sees an error, and nothing rolls back.
+var FlagServerDown = func() drills.Scenario {
+	s := flag("flag-server-down", "fault:pod-failure", LabelChaosMesh)
+	s.Faults = []faults.Spec{{Kind: kinds.PodFailure, Target: faults.TargetDependency, Start: onCanaryTraffic, Duration: 15 * time.Second}}
+	s.Expect, s.HoldSLO, s.CanaryDark = drills.ExpectSteady, true, true
+	return s
+}()
+
 // FlagRollbacks are the kill-switch drills.
-var FlagRollbacks = []drills.Scenario{FlagKillBadPath, FlagKillLatency}
+var FlagRollbacks = []drills.Scenario{FlagKillBadPath, FlagKillLatency, FlagServerDown}
