@@ -23,6 +23,11 @@ const FeatureFlag = "feature-flag"
 // runs in each drill namespace; a suite loads it only when a drill needs it.
 const BackendFlagServer = "flag-server"
 
+// FlagSourceVolume, as a feature-flag drill's MachineryConfig name, makes
+// the flag server read its flags from the ConfigMap mounted as a volume,
+// the slow way, instead of through the API.
+const FlagSourceVolume = "configmap-volume"
+
 // FlagShare is the share of users the flag turns the new path on for, as
 // the canary.
 const FlagShare = 25
@@ -45,7 +50,7 @@ func init() {
 			if e.FlagServerImage == "" {
 				return nil, fmt.Errorf("%s machinery: no flag server image (FIREDRILL_FLAG_SERVER_IMAGE; run through make)", FeatureFlag)
 			}
-			return &featureFlag{base: newBase(FeatureFlag, e), stable: p.Stable, canary: p.Canary}, nil
+			return &featureFlag{base: newBase(FeatureFlag, e), stable: p.Stable, canary: p.Canary, volume: p.Config.Name == FlagSourceVolume}, nil
 		},
 	})
 }
@@ -59,6 +64,9 @@ func checkFlagPlan(p Plan) error {
 		return fmt.Errorf("canary.image %q: a flag turns on a path of the stable image, not another image", p.Canary.Image)
 	case p.Canary.Replicas != 0:
 		return fmt.Errorf("canary.replicas %d: the flag's canary runs on the stable pods; want 0", p.Canary.Replicas)
+	}
+	if p.Config.Name != "" && p.Config.Name != FlagSourceVolume {
+		return fmt.Errorf("machineryConfig %q: the flag source is the API (empty) or %q", p.Config.Name, FlagSourceVolume)
 	}
 	for _, k := range slices.Sorted(maps.Keys(p.Canary.Env)) {
 		if _, ok := newPathEnv[k]; !ok {
@@ -82,6 +90,8 @@ type featureFlag struct {
 	stable, canary Version
 	server         flagServer
 	on             int
+	// volume reads the flags from a ConfigMap volume (FlagSourceVolume).
+	volume bool
 }
 
 func (f *featureFlag) Name() string { return FeatureFlag }
@@ -98,7 +108,7 @@ func (f *featureFlag) Placement() Placement {
 }
 
 func (f *featureFlag) DeployStable(ctx context.Context, stable Version) error {
-	f.server = newFlagServer(f.w.env)
+	f.server = flagServer{env: f.w.env, volume: f.volume}
 	if err := f.w.setUp(ctx, map[string]string{LabelApp: App}); err != nil {
 		return err
 	}
@@ -182,7 +192,7 @@ func (f *featureFlag) AwaitRollback(ctx context.Context) (Outcome, error) {
 	}
 	out.Actuated = seen.last()
 	out.Actuation = fmt.Sprintf("every app pod's provider saw the flag off (%d pods)", len(seen))
-	out.Evidence = append(ack.evidence(), seen.evidence(out.Decided)...)
+	out.Evidence = append(ack.evidence(f.volume), seen.evidence(out.Decided)...)
 	f.logf("rollback actuated: %s", out.Actuation)
 	return out, nil
 }
@@ -258,7 +268,7 @@ func countReadyPods(pods []corev1.Pod) int {
 
 // Creates implements Describer.
 func (f *featureFlag) Creates() []string {
-	return append(f.w.objects(), flagServerObjects()...)
+	return append(f.w.objects(), f.server.describe()...)
 }
 
 // flagRollout is the flag configuration with the new path on for percent of

@@ -45,12 +45,24 @@ const (
 // flagServer is the GO Feature Flag relay proxy of one drill: its
 // configuration, its RBAC to read the flags ConfigMap, its Deployment and
 // Service. The harness writes the flags ConfigMap; the proxy reads it
-// through the API within a second.
+// through the API within a second, or, with volume, from the ConfigMap
+// mounted as a file, which the kubelet rewrites only when it next syncs
+// the pod.
 type flagServer struct {
-	env Env
+	env    Env
+	volume bool
 }
 
-func newFlagServer(e Env) flagServer { return flagServer{env: e} }
+// flagsMount is where the volume source mounts the flags ConfigMap.
+const flagsMount = "/flags"
+
+// retriever is the relay proxy's configuration of its flag source.
+func (s flagServer) retriever() []string {
+	if s.volume {
+		return []string{"retriever:", "  kind: file", "  path: " + flagsMount + "/" + flagsKey}
+	}
+	return []string{"retriever:", "  kind: configmap", "  namespace: " + s.env.Namespace, "  configmap: " + flagsConfigMap, "  key: " + flagsKey}
+}
 
 // proxyConfig is the relay proxy's own configuration.
 func (s flagServer) proxyConfig() string {
@@ -59,12 +71,7 @@ func (s flagServer) proxyConfig() string {
 		"pollingInterval: " + strconv.Itoa(flagServerPollMillis),
 		"hideBanner: true",
 		"logLevel: info",
-		"retriever:",
-		"  kind: configmap",
-		"  namespace: " + s.env.Namespace,
-		"  configmap: " + flagsConfigMap,
-		"  key: " + flagsKey,
-	}, "\n") + "\n"
+	}, "\n") + "\n" + strings.Join(s.retriever(), "\n") + "\n"
 }
 
 func flagServerLabels() map[string]string { return map[string]string{LabelApp: flagServerName} }
@@ -141,16 +148,32 @@ func createObject(ctx context.Context, client kubernetes.Interface, ns string, o
 	return nil
 }
 
-// flagServerObjects names the flag server's objects, for plans.
-func flagServerObjects() []string {
+// describe names the flag server's objects, for plans.
+func (s flagServer) describe() []string {
+	source := "read through the API"
+	if s.volume {
+		source = "mounted as a volume at " + flagsMount
+	}
 	return []string{
-		"ConfigMap " + flagsConfigMap + " (the flag configuration)", "ConfigMap " + flagServerName + " (the relay proxy's)",
+		"ConfigMap " + flagsConfigMap + " (the flag configuration, " + source + ")", "ConfigMap " + flagServerName + " (the relay proxy's)",
 		"ServiceAccount, Role (get ConfigMap " + flagsConfigMap + ") and RoleBinding " + flagServerName,
 		"Service " + flagServerName, "Deployment " + flagServerName + " (1 × GO Feature Flag relay proxy)",
 	}
 }
 
 func (s flagServer) deployment() *appsv1.Deployment {
+	dep := s.baseDeployment()
+	if s.volume {
+		spec := &dep.Spec.Template.Spec
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "flags", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: flagsConfigMap}}}})
+		c := &spec.Containers[0]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "flags", MountPath: flagsMount, ReadOnly: true})
+	}
+	return dep
+}
+
+func (s flagServer) baseDeployment() *appsv1.Deployment {
 	labels := flagServerLabels()
 	probe := &corev1.Probe{
 		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromInt32(flagServerPort)}},
@@ -234,12 +257,18 @@ type flagAck struct {
 	Flags         string
 }
 
-func (a flagAck) evidence() []Evidence {
-	return []Evidence{
+func (a flagAck) evidence(volume bool) []Evidence {
+	var why []Evidence
+	if volume {
+		why = []Evidence{{Name: "why the flag was slow", Value: fmt.Sprintf(
+			"the flag server reads ConfigMap %s as a file mounted at %s, which the kubelet rewrites only when it next syncs the pod (its sync period, 1 min by default, plus its ConfigMap cache): the server saw the write %.1f s after it; a source read through the API takes under 1 s",
+			flagsConfigMap, flagsMount, a.At.Sub(a.Written).Seconds())}}
+	}
+	return append(why, []Evidence{
 		{Name: "flag write", Value: fmt.Sprintf("ConfigMap %s/%s written at %s", flagsConfigMap, flagsKey, a.Written.Format(time.StampMilli))},
 		{Name: "flag server acknowledged", Value: fmt.Sprintf("change hash %d → %d seen by the harness at %s, %.3f s after the write (decided is that or the first pod's sighting, whichever came first)",
 			a.Before, a.After, a.At.Format(time.StampMilli), a.At.Sub(a.Written).Seconds())},
-	}
+	}...)
 }
 
 // write stores flags in the ConfigMap and returns once the relay proxy's
@@ -254,7 +283,13 @@ func (s flagServer) write(ctx context.Context, flags string) (flagAck, error) {
 		return flagAck{}, fmt.Errorf("write flags: %w", err)
 	}
 	ack := flagAck{Written: time.Now(), Before: before, Flags: flags}
-	err = wait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+	every := 20 * time.Millisecond
+	if s.volume {
+		// The kubelet's sync takes a minute or so: no need to ask 50 times a second.
+		every = 250 * time.Millisecond
+		workload{env: s.env}.logf(FeatureFlag, "flags written; a volume source waits for the kubelet to sync the pod (often 60 to 90 s)")
+	}
+	err = wait.PollUntilContextCancel(ctx, every, true, func(ctx context.Context) (bool, error) {
 		h, err := s.changeHash(ctx)
 		if err != nil {
 			return false, err

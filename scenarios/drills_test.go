@@ -39,6 +39,9 @@ func describeDrills() {
 			for _, s := range scenarios.ArgoCaught {
 				describeArgoCaught(s, repeat)
 			}
+			for _, s := range scenarios.FlagCaught {
+				describeSlowKillSwitch(s, repeat)
+			}
 		}
 		describeBrokenArgoConfigs()
 	})

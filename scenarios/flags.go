@@ -56,3 +56,17 @@ var FlagServerDown = func() drills.Scenario {
 
 // FlagRollbacks are the kill-switch drills.
 var FlagRollbacks = []drills.Scenario{FlagKillBadPath, FlagKillLatency, FlagServerDown}
+
+// FlagConfigMapVolume is the contrast: the same kill switch, but the flag
+// server reads the flags from the ConfigMap mounted as a volume, which the
+// kubelet rewrites only on its sync, a minute or more later. Against a 30 s
+// budget it must fail, and its spec asserts that failure and its reason.
+var FlagConfigMapVolume = func() drills.Scenario {
+	s := flag("flag-configmap-volume", LabelBadVersion, LabelCaught)
+	s.Fault = badVersion
+	s.MachineryConfig = rollback.Config{Name: rollback.FlagSourceVolume}
+	return s
+}()
+
+// FlagCaught are the kill switches too slow for their budget.
+var FlagCaught = []drills.Scenario{FlagConfigMapVolume}

@@ -17,7 +17,7 @@ import (
 // suiteScenarios are every drill the suite may run.
 func suiteScenarios() []drills.Scenario {
 	all := append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway, argoBrokenConfig, interruptScenario)
-	all = append(all, crashScenarios...)
+	all = append(append(all, crashScenarios...), scenarios.FlagCaught...)
 	return append(all, scenarios.ArgoCaught...)
 }
 
@@ -47,7 +47,8 @@ const specTexts = "deploys the stable version sees a steady state through the us
 	"fails the drill because the machinery kept a version users saw failing " +
 	"argo-rollouts refuses a broken analysis file refuses " +
 	"interrupting a drill removes its faults within the kill-switch time and leaves nothing behind " +
-	"killing a drill with SIGKILL cleans up after a kill"
+	"killing a drill with SIGKILL cleans up after a kill " +
+	"fails the drill because the kill switch took longer than its budget"
 
 // matches reports whether a focus or skip pattern matches text; a pattern
 // that does not compile matches, so nothing is left out by mistake.
