@@ -197,10 +197,12 @@ func (f *featureFlag) AwaitRollback(ctx context.Context) (Outcome, error) {
 	return out, nil
 }
 
-// flagPoll is how often the pods' flag events are read; progressEvery, how
-// often the wait says how far it got.
+// flagPoll is how often the pods' flag events are read: the pods stamp
+// each event themselves, so a slower poll delays only when the harness
+// learns of it, not the mark. progressEvery is how often the wait says how
+// far it got.
 const (
-	flagPoll      = 100 * time.Millisecond
+	flagPoll      = 250 * time.Millisecond
 	progressEvery = 5 * time.Second
 )
 
