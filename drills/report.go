@@ -98,25 +98,38 @@ func (d *Drill) afterDecision() []reports.Evidence {
 		return nil
 	}
 	samples := d.observer.Samples()
-	window := func(from, to time.Time) string {
-		n, failed := 0, 0
-		for _, s := range samples {
-			if inSpan(s, from, to) {
-				n++
-				if s.Failed() {
-					failed++
-				}
-			}
-		}
-		p50, _, p99 := Percentiles(samples, from, to)
-		return fmt.Sprintf("%.1f req/s, %d failed, latency p50 %s p99 %s",
-			float64(n)/surgeWindow.Seconds(), failed, p50.Round(time.Millisecond), p99.Round(time.Millisecond))
-	}
 	span := fmt.Sprintf("%.0f s", surgeWindow.Seconds())
 	return []reports.Evidence{
-		{Name: "traffic in the " + span + " before the decision", Value: window(decided.Add(-surgeWindow), decided)},
-		{Name: "traffic in the " + span + " after the decision", Value: window(decided, decided.Add(surgeWindow))},
+		{Name: "traffic in the " + span + " before the decision", Value: trafficIn(samples, decided.Add(-surgeWindow), decided)},
+		{Name: "traffic in the " + span + " after the decision", Value: trafficIn(samples, decided, decided.Add(surgeWindow))},
 	}
+}
+
+// trafficIn says what the requests that arrived in [from, to] saw: their
+// rate over the part of the span the observer ran, the failures, and the
+// latency.
+func trafficIn(samples []Sample, from, to time.Time) string {
+	n, failed := 0, 0
+	var first, last time.Time
+	for _, s := range samples {
+		if !inSpan(s, from, to) {
+			continue
+		}
+		if first.IsZero() {
+			first = s.At
+		}
+		last = s.At
+		n++
+		if s.Failed() {
+			failed++
+		}
+	}
+	if n < 2 {
+		return fmt.Sprintf("%d request(s) observed", n)
+	}
+	p50, _, p99 := Percentiles(samples, from, to)
+	return fmt.Sprintf("%.1f req/s over %.1f s, %d failed, latency p50 %s p99 %s", float64(n-1)/last.Sub(first).Seconds(),
+		last.Sub(first).Seconds(), failed, p50.Round(time.Millisecond), p99.Round(time.Millisecond))
 }
 
 // faultRecords lists the injected faults, or the canary-borne fault.
