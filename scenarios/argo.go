@@ -39,13 +39,7 @@ var argoCanary = rollback.Version{Name: "v2"}
 // argo is the shape every Argo drill shares: the real controller, deciding
 // from its own analysis.
 func argo(name string, labels ...string) drills.Scenario {
-	return drills.Scenario{
-		Name: name, Machinery: rollback.ArgoRollouts,
-		Labels: append(labels, LabelDetectAnalysis),
-		Stable: argoStable, Canary: argoCanary,
-		Detection: rollback.DetectAnalysis,
-		SLO:       defaultSLO,
-	}
+	return machineryDrill(name, rollback.ArgoRollouts, rollback.DetectAnalysis, LabelDetectAnalysis, argoStable, argoCanary, labels...)
 }
 
 // ArgoBadVersion: the canary answers 500s; the default analysis (the

@@ -380,6 +380,19 @@ var BlueGreenLatency = drills.Scenario{
 	Budget:    45 * time.Second,
 }
 
+// machineryDrill is the shape every drill of one machinery shares: the
+// machinery, its detection with that detection's label, the stable and the
+// new version, and the default SLO. argo and flag fill it in.
+func machineryDrill(name, machinery string, detection rollback.Detection, detectionLabel string, stable, canary rollback.Version, labels ...string) drills.Scenario {
+	return drills.Scenario{
+		Name: name, Machinery: machinery,
+		Labels: append(labels, detectionLabel),
+		Stable: stable, Canary: canary,
+		Detection: detection,
+		SLO:       defaultSLO,
+	}
+}
+
 // MachineryLabel is the label that selects a scenario's machinery, e.g.
 // "machinery:rollout-undo".
 func MachineryLabel(s drills.Scenario) string { return "machinery:" + s.MachineryName() }

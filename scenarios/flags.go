@@ -17,14 +17,9 @@ var flagCanary = rollback.Version{Name: "v2"}
 // flag is the shape every kill-switch drill shares: the real flag server,
 // the harness SLO monitor as the alert that throws the switch.
 func flag(name string, labels ...string) drills.Scenario {
-	return drills.Scenario{
-		Name: name, Machinery: rollback.FeatureFlag,
-		Labels: append(labels, LabelDetectHarn),
-		Stable: stable, Canary: flagCanary,
-		Detection: rollback.DetectHarness,
-		SLO:       defaultSLO,
-		Budget:    30 * time.Second,
-	}
+	s := machineryDrill(name, rollback.FeatureFlag, rollback.DetectHarness, LabelDetectHarn, stable, flagCanary, labels...)
+	s.Budget = 30 * time.Second
+	return s
 }
 
 // FlagKillBadPath: the new path answers 500s for the quarter of users the
