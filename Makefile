@@ -25,6 +25,8 @@ image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image
 	FIREDRILL_ARGO_ROLLOUTS_MANIFEST=$$(images/build.sh --print-argo-rollouts-manifest) \
 	FIREDRILL_PROMETHEUS_IMAGE=$$(images/build.sh --print-prometheus-image) \
 	FIREDRILL_FLAG_SERVER_IMAGE=$$(images/build.sh --print-go-feature-flag-image) \
+	FIREDRILL_FLAGGER_IMAGE=$$(images/build.sh --print-flagger-image) \
+	FIREDRILL_FLAGGER_MODULE_DIR=$$(images/build.sh --print-flagger-module-dir) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
 .PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint fuzz

@@ -98,6 +98,9 @@ type Options struct {
 	// FlagServerImage is the flag server image of the feature-flag
 	// machinery; it must be present on the nodes.
 	FlagServerImage string
+	// FlaggerImage is the Flagger image, whose webhook receiver the flagger
+	// machinery runs; it must be present on the nodes.
+	FlaggerImage string
 }
 
 // Drill is one execution of a scenario against one cluster, in a namespace
@@ -129,6 +132,10 @@ type Drill struct {
 	concurrent int
 	// stopped is the stop condition that fired, "" while none did.
 	stopped string
+	// usersReachCanary says the machinery gives users a share of the
+	// canary; when it does not, any user answer from the canary fails the
+	// drill.
+	usersReachCanary bool
 }
 
 type outcomeOrErr struct {
@@ -193,7 +200,7 @@ func (d *Drill) buildMachinery() error {
 	env := rollback.Env{
 		Client: d.cluster.Client, Namespace: d.Namespace, Image: d.opts.Image, NodePort: d.opts.NodePort,
 		Detection: detection, Log: d.opts.Log, Pods: hook, Prometheus: d.opts.Prometheus,
-		FlagServerImage: d.opts.FlagServerImage,
+		FlagServerImage: d.opts.FlagServerImage, FlaggerImage: d.opts.FlaggerImage,
 	}
 	if env.Prometheus.Service == "" {
 		env.Prometheus = rollback.DefaultPrometheus
@@ -205,6 +212,7 @@ func (d *Drill) buildMachinery() error {
 	}
 	plan := d.Scenario.plan()
 	plan.Stable, plan.Canary, plan.Detection = d.version(plan.Stable), d.version(plan.Canary), detection
+	d.usersReachCanary = spec.CanaryShare(plan) > 0
 	if d.machinery, err = spec.Build(env, plan); err != nil {
 		return err
 	}

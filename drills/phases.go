@@ -134,8 +134,11 @@ func (d *Drill) ConfirmOnset(ctx context.Context) error {
 		if len(d.planned) > 0 {
 			return d.InjectFaults(ctx)
 		}
-		if d.Scenario.Fault.Onset == OnsetCanaryCrashes {
+		switch d.Scenario.Fault.Onset {
+		case OnsetCanaryCrashes:
 			return d.confirmCrash(ctx)
+		case OnsetCanaryTestErrors:
+			return d.confirmTestErrors(ctx)
 		}
 		return d.confirmCanaryErrors(ctx)
 	})

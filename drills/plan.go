@@ -84,7 +84,7 @@ func buildForPlan(spec rollback.Spec, s Scenario, ns string) (rollback.Machinery
 		return nil, err
 	}
 	env := rollback.Env{Client: client, Dynamic: dyn, Namespace: ns, Image: "<sample app image>",
-		Detection: s.Detection, Prometheus: rollback.DefaultPrometheus, FlagServerImage: "<flag server image>"}
+		Detection: s.Detection, Prometheus: rollback.DefaultPrometheus, FlagServerImage: "<flag server image>", FlaggerImage: "<flagger image>"}
 	if len(s.Calibrate) > 0 {
 		env.Detection = rollback.DetectHarness
 	}

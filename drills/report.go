@@ -79,6 +79,9 @@ func evidence(res Result) []reports.Evidence {
 	if len(res.Serving.Versions) > 0 || res.Serving.Detail != "" {
 		out = append(out, reports.Evidence{Name: "serving after restore", Value: res.Serving.Detail})
 	}
+	if res.Unseen != "" {
+		out = append(out, reports.Evidence{Name: "canary seen by users", Value: res.Unseen})
+	}
 	if res.Dark != "" {
 		out = append(out, reports.Evidence{Name: "canary while the fault lasted", Value: res.Dark})
 	}

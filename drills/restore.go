@@ -46,6 +46,10 @@ type Result struct {
 	// DeclaredHealthy says how the machinery still called the new version
 	// healthy when the budget ran out with no decision; "" otherwise.
 	DeclaredHealthy string
+	// Unseen, under a machinery that gives users no share of the canary,
+	// says how many user answers came from the canary anyway; Seen says
+	// why that breaks the drill ("" when users never saw it).
+	Unseen, Seen string
 	// Dark says what the canary served while the fault lasted, for a
 	// CanaryDark drill; Lit says why that breaks it ("" when it went dark).
 	Dark, Lit string
@@ -263,6 +267,9 @@ func (d *Drill) finishResult(samples []Sample, e estimate) {
 	if d.Scenario.CanaryDark {
 		res.Dark, res.Lit = d.darkDuringFault(samples)
 	}
+	if !d.usersReachCanary {
+		res.Unseen, res.Seen = d.canaryUnseen(samples)
+	}
 	d.mu.Lock()
 	d.result = &res
 	d.mu.Unlock()
@@ -278,6 +285,8 @@ func (d *Drill) onsetFrom() string {
 		return "the canary's first crash"
 	case OnsetCanarySlow:
 		return "the first slow answer of the canary"
+	case OnsetCanaryTestErrors:
+		return "the first failed answer of the canary to the harness's test request"
 	}
 	return "the first failed request the canary answered"
 }

@@ -103,6 +103,11 @@ const (
 	// OnsetCanarySlow: the observer saw the canary version answer slower
 	// than the SLO's latency bound.
 	OnsetCanarySlow Onset = "canary-slow"
+	// OnsetCanaryTestErrors: the harness's test request to the machinery's
+	// test Service (Placement.Test) got a failed answer from the canary
+	// version. It is the onset of a machinery that gives users no share of
+	// the canary (Flagger's blue-green), where users cannot see it.
+	OnsetCanaryTestErrors Onset = "canary-test-errors"
 )
 
 // CanaryFault is a fault carried by the canary version itself: the sample
@@ -195,14 +200,17 @@ func (s Scenario) checkFault() error {
 	if len(s.Faults) > 0 && s.Fault.Onset == "" {
 		return nil
 	}
+	if err := s.checkOnsetSeen(m); err != nil {
+		return err
+	}
 	switch s.Fault.Onset {
-	case OnsetCanaryServesErrors, OnsetCanaryCrashes:
+	case OnsetCanaryServesErrors, OnsetCanaryCrashes, OnsetCanaryTestErrors:
 	case OnsetCanarySlow:
 		if s.SLO.MaxP99 == 0 {
 			return fmt.Errorf("scenario %s: fault onset %q needs slo.maxP99, the latency a slow answer exceeds", s.Name, s.Fault.Onset)
 		}
 	default:
-		return fmt.Errorf("scenario %s: fault onset %q: want %q, %q or %q", s.Name, s.Fault.Onset, OnsetCanaryServesErrors, OnsetCanaryCrashes, OnsetCanarySlow)
+		return fmt.Errorf("scenario %s: fault onset %q: want %q, %q, %q or %q", s.Name, s.Fault.Onset, OnsetCanaryServesErrors, OnsetCanaryCrashes, OnsetCanarySlow, OnsetCanaryTestErrors)
 	}
 	if s.Fault.Kind == "" {
 		return fmt.Errorf("scenario %s: fault kind is empty", s.Name)
@@ -279,6 +287,20 @@ func (s Scenario) rate() int {
 func (s Scenario) checkRate() error {
 	if s.Rate != 0 && (s.Rate < MinRate || s.Rate > MaxObserverRate) {
 		return fmt.Errorf("scenario %s: rate %d Hz: want %d..%d (0 for the default %d)", s.Name, s.Rate, MinRate, MaxObserverRate, DefaultObserverRate)
+	}
+	return nil
+}
+
+// checkOnsetSeen refuses a data-plane onset users cannot see: under a
+// machinery that gives users no share of the canary, onset must come from
+// test traffic or from the API.
+func (s Scenario) checkOnsetSeen(m rollback.Spec) error {
+	users := m.CanaryShare(s.plan()) > 0
+	switch o := s.Fault.Onset; {
+	case !users && (o == OnsetCanaryServesErrors || o == OnsetCanarySlow):
+		return fmt.Errorf("scenario %s: fault onset %q: users never reach the canary under %s; use %q or %q", s.Name, o, m.Name, OnsetCanaryTestErrors, OnsetCanaryCrashes)
+	case users && o == OnsetCanaryTestErrors:
+		return fmt.Errorf("scenario %s: fault onset %q: users reach the canary under %s; use %q", s.Name, o, m.Name, OnsetCanaryServesErrors)
 	}
 	return nil
 }

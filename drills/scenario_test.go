@@ -63,6 +63,14 @@ func TestScenarioValidate(t *testing.T) {
 		{"canary replicas under a machinery that sizes the new version", validScenario, func(s *Scenario) { s.Machinery = rollback.BlueGreen },
 			[]string{"machinery " + rollback.BlueGreen, "canary.replicas 1", "leave it 0"}},
 		{"the same machinery with the new version sized by it", validScenario, func(s *Scenario) { s.Machinery, s.Canary.Replicas = rollback.BlueGreen, 0 }, nil},
+		{"a user-seen onset under a machinery users never reach", validScenario, func(s *Scenario) {
+			s.Machinery, s.Canary.Replicas, s.Detection = rollback.Flagger, 0, rollback.DetectAnalysis
+		}, []string{"onset \"canary-serves-errors\"", "users never reach the canary under flagger", "canary-test-errors"}},
+		{"a test-traffic onset under the same machinery", validScenario, func(s *Scenario) {
+			s.Machinery, s.Canary.Replicas, s.Detection, s.Fault.Onset = rollback.Flagger, 0, rollback.DetectAnalysis, OnsetCanaryTestErrors
+		}, nil},
+		{"a test-traffic onset where users reach the canary", validScenario, func(s *Scenario) { s.Fault.Onset = OnsetCanaryTestErrors },
+			[]string{"onset \"canary-test-errors\"", "users reach the canary under canary-hook", "canary-serves-errors"}},
 		{"a fault that reconfigures the canary's own Deployment under a one-Deployment machinery", faultScenario, func(s *Scenario) {
 			s.Machinery, s.Canary.Replicas, s.Faults[0].Kind = rollback.RolloutUndo, 0, kinds.CrashLoop
 		}, []string{"faults[0]", "fault crashloop", "one Deployment"}},

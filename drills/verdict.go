@@ -34,6 +34,9 @@ func Judge(res Result, s Scenario, machinery string) (string, string) {
 
 // checkExpectation applies what the scenario expects of the machinery.
 func checkExpectation(res Result, s Scenario, machinery string) string {
+	if res.Seen != "" {
+		return res.Seen
+	}
 	if s.Expect.Steady() {
 		if why := checkKeptCanary(res); why != "" {
 			return why

@@ -8,8 +8,9 @@
 #   images/build.sh argo-rollouts  only the Argo Rollouts controller image
 #   images/build.sh prometheus   only the Prometheus server image
 #   images/build.sh go-feature-flag  only the GO Feature Flag relay proxy image
+#   images/build.sh flagger      only the Flagger controller image (with the drill's webhook receiver)
 #   images/build.sh apps         every image but the node image (sample app, Toxiproxy, Chaos Mesh,
-#                                Argo Rollouts, Prometheus, GO Feature Flag)
+#                                Argo Rollouts, Prometheus, GO Feature Flag, Flagger)
 #   images/build.sh --print-node-image
 #                                print the node image tag for this checkout
 #   images/build.sh --print-sampleapp-image
@@ -27,6 +28,9 @@
 #                                print the Prometheus server image tag
 #   images/build.sh --print-go-feature-flag-image
 #                                print the GO Feature Flag relay proxy image tag
+#   images/build.sh --print-flagger-image
+#   images/build.sh --print-flagger-module-dir
+#                                print the Flagger image tag, and the module holding its CRDs and RBAC
 #
 # Build outputs live in $FIREDRILL_CACHE (default ~/.cache/firedrill), logs in
 # $FIREDRILL_CACHE/logs. Every step prints one line with its duration.
@@ -50,6 +54,8 @@ source "$IMAGES_DIR/argo-rollouts/build.sh"
 source "$IMAGES_DIR/prometheus/build.sh"
 # shellcheck source=/dev/null
 source "$IMAGES_DIR/go-feature-flag/build.sh"
+# shellcheck source=/dev/null
+source "$IMAGES_DIR/flagger/build.sh"
 
 main() {
 	case "${1:-all}" in
@@ -63,6 +69,8 @@ main() {
 	--print-argo-rollouts-manifest) argo_rollouts_manifest ;;
 	--print-prometheus-image) prometheus_image ;;
 	--print-go-feature-flag-image) go_feature_flag_image ;;
+	--print-flagger-image) flagger_image ;;
+	--print-flagger-module-dir) flagger_module_dir ;;
 	node) timed node node_steps ;;
 	sampleapp) timed sampleapp sampleapp_steps ;;
 	toxiproxy) timed toxiproxy toxiproxy_steps ;;
@@ -70,12 +78,13 @@ main() {
 	argo-rollouts) timed argo-rollouts argo_rollouts_steps ;;
 	prometheus) timed prometheus prometheus_steps ;;
 	go-feature-flag) timed go-feature-flag go_feature_flag_steps ;;
+	flagger) timed flagger flagger_steps ;;
 	apps) app_steps ;;
 	all)
 		timed node node_steps
 		app_steps
 		;;
-	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, argo-rollouts, prometheus, go-feature-flag, apps or all" >&2; exit 2 ;;
+	*) echo "images: unknown target ${1}: want node, sampleapp, toxiproxy, chaos-mesh, argo-rollouts, prometheus, go-feature-flag, flagger, apps or all" >&2; exit 2 ;;
 	esac
 }
 
@@ -88,6 +97,7 @@ app_steps() {
 	timed argo-rollouts argo_rollouts_steps
 	timed prometheus prometheus_steps
 	timed go-feature-flag go_feature_flag_steps
+	timed flagger flagger_steps
 }
 
 # chaos_mesh_chart prints the Helm chart directory inside the pinned

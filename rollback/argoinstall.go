@@ -49,11 +49,7 @@ func (in ArgoInstall) objects() (crds, rest []*unstructured.Unstructured, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", in.Manifest, err)
 	}
-	ns := &unstructured.Unstructured{}
-	ns.SetAPIVersion("v1")
-	ns.SetKind("Namespace")
-	ns.SetName(ArgoNamespace)
-	rest = append(rest, ns)
+	rest = append(rest, namespaceObject(ArgoNamespace))
 	for _, d := range docs {
 		switch d.GetKind() {
 		case "CustomResourceDefinition":
@@ -89,28 +85,11 @@ func (in ArgoInstall) swapImage(d *unstructured.Unstructured) error {
 // controller to be available, and returns how long it took and whether the
 // controller was already there. Idempotent.
 func (in ArgoInstall) Run(ctx context.Context) (took time.Duration, already bool, err error) {
-	start := time.Now()
-	_, err = in.Client.AppsV1().Deployments(ArgoNamespace).Get(ctx, argoController, metav1.GetOptions{})
-	already = err == nil
 	crds, rest, err := in.objects()
 	if err != nil {
-		return 0, already, err
+		return 0, false, err
 	}
-	for _, obj := range append(crds, rest...) {
-		if err := in.Applier.Apply(ctx, obj); err != nil {
-			return 0, already, fmt.Errorf("install argo-rollouts: %w", err)
-		}
-	}
-	if err := waitEstablished(ctx, in.Applier.Dynamic, crds); err != nil {
-		return 0, already, err
-	}
-	logf(in.Log, "argo-rollouts", "CRDs established; waiting for the controller")
-	if err := waitAvailable(ctx, in.Client, ArgoNamespace, argoController); err != nil {
-		return 0, already, fmt.Errorf("install argo-rollouts: %w", err)
-	}
-	took = time.Since(start)
-	logf(in.Log, "argo-rollouts", "controller %s available in %s (already installed: %t)", in.Image, took.Round(100*time.Millisecond), already)
-	return took, already, nil
+	return in.install().run(ctx, crds, rest)
 }
 
 // Uninstall deletes what Run applied: the controller first, the CRDs (and
@@ -120,13 +99,12 @@ func (in ArgoInstall) Uninstall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	all := append(rest, crds...)
-	for i := len(all) - 1; i >= 0; i-- {
-		if err := in.Applier.Delete(ctx, all[i]); err != nil {
-			return fmt.Errorf("uninstall argo-rollouts: %w", err)
-		}
-	}
-	return nil
+	return in.install().uninstall(ctx, crds, rest)
+}
+
+func (in ArgoInstall) install() controllerInstall {
+	return controllerInstall{what: "argo-rollouts", namespace: ArgoNamespace, deployment: argoController, image: in.Image,
+		client: in.Client, applier: in.Applier, log: in.Log}
 }
 
 // waitEstablished waits until every CRD has condition Established.
@@ -145,7 +123,7 @@ func waitEstablished(ctx context.Context, dyn dynamic.Interface, crds []*unstruc
 		return n == len(want), nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for the Argo Rollouts CRDs to be established: %w", err)
+		return fmt.Errorf("wait for the CRDs to be established: %w", err)
 	}
 	return nil
 }

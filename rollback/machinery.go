@@ -104,6 +104,10 @@ type Placement struct {
 	// Dependency is where what the app depends on runs (the flag server),
 	// for faults that target it; empty when the machinery runs none.
 	Dependency Where
+	// Test is a Service that reaches the new version alone, for test
+	// traffic that users never send (Flagger's canary Service); empty when
+	// users reach the new version themselves.
+	Test string
 }
 
 // Serving is what the machinery routes users to now, from its own state

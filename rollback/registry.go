@@ -36,6 +36,9 @@ type Env struct {
 	Prometheus PrometheusRef
 	// FlagServerImage is the flag server the feature-flag machinery runs.
 	FlagServerImage string
+	// FlaggerImage is the Flagger image, whose webhook receiver the flagger
+	// machinery runs in the drill namespace.
+	FlaggerImage string
 }
 
 // PodHook adjusts each version's pod template before it is deployed.

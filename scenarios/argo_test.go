@@ -27,6 +27,14 @@ import (
 // machinery runs in each drill namespace.
 const flagServerImageEnv = "FIREDRILL_FLAG_SERVER_IMAGE"
 
+// flaggerImageEnv names the Flagger image (the controller, and the webhook
+// receiver the flagger machinery runs in each drill namespace);
+// flaggerModuleEnv the Flagger module, which holds its CRDs and RBAC.
+const (
+	flaggerImageEnv  = "FIREDRILL_FLAGGER_IMAGE"
+	flaggerModuleEnv = "FIREDRILL_FLAGGER_MODULE_DIR"
+)
+
 // setUpMachineryBackends, on process 1 of a kind suite, loads the offline
 // Argo Rollouts and Prometheus images and installs both, when a selected
 // drill's machinery needs them. On an existing cluster nothing is
@@ -38,6 +46,9 @@ func setUpMachineryBackends(ctx context.Context, kind *cluster.Kind, st *shared)
 		Expect(image).NotTo(BeEmpty(), flagServerImageEnv+" is not set: run through `make drill` or `make test`")
 		By("loading the flag server " + image)
 		Expect(kind.LoadImages(ctx, image)).To(Succeed())
+	}
+	if needs[rollback.BackendFlagger] {
+		setUpFlagger(ctx, kind, st)
 	}
 	if !needs[rollback.BackendArgoRollouts] && !needs[rollback.BackendPrometheus] {
 		return
@@ -69,6 +80,26 @@ func setUpMachineryBackends(ctx context.Context, kind *cluster.Kind, st *shared)
 	st.Argo = true
 }
 
+// setUpFlagger loads the Flagger image and installs the controller; its
+// install time is printed and kept in flagger-install.txt.
+func setUpFlagger(ctx context.Context, kind *cluster.Kind, st *shared) {
+	image, module := os.Getenv(flaggerImageEnv), os.Getenv(flaggerModuleEnv)
+	Expect(image).NotTo(BeEmpty(), flaggerImageEnv+" is not set: run through `make drill` or `make test`")
+	Expect(module).NotTo(BeEmpty(), flaggerModuleEnv+" is not set: run through `make drill` or `make test`")
+	By("loading and installing Flagger " + image)
+	Expect(kind.LoadImages(ctx, image)).To(Succeed())
+	took, already, err := flaggerInstall(newApplier()).Run(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	line := fmt.Sprintf("%.1f s (already installed: %t)", took.Seconds(), already)
+	AddReportEntry("flagger install", line)
+	Expect(os.WriteFile(filepath.Join(env.runDir, "flagger-install.txt"), []byte(line+"\n"), 0o644)).To(Succeed())
+	st.Flagger = true
+}
+
+func flaggerInstall(a *kube.Applier) rollback.FlaggerInstall {
+	return rollback.FlaggerInstall{ModuleDir: os.Getenv(flaggerModuleEnv), Image: os.Getenv(flaggerImageEnv), Client: env.cluster.Client, Applier: a, Log: GinkgoWriter}
+}
+
 func newApplier() *kube.Applier {
 	disc, err := discovery.NewDiscoveryClientForConfig(env.cluster.REST)
 	Expect(err).NotTo(HaveOccurred())
@@ -91,10 +122,16 @@ func argoInstall(a *kube.Applier, image, manifest string) rollback.ArgoInstall {
 // tearDownMachineryBackends removes what setUpMachineryBackends installed,
 // unless -firedrill.keep-argo-rollouts is set.
 func tearDownMachineryBackends(ctx context.Context) {
-	if !env.argoInstalled || *flagKeepArgo {
+	if *flagKeepArgo {
 		return
 	}
 	a := newApplier()
+	if env.flaggerInstalled {
+		Expect(flaggerInstall(a).Uninstall(ctx)).To(Succeed())
+	}
+	if !env.argoInstalled {
+		return
+	}
 	Expect(argoInstall(a, os.Getenv("FIREDRILL_ARGO_ROLLOUTS_IMAGE"), os.Getenv("FIREDRILL_ARGO_ROLLOUTS_MANIFEST")).Uninstall(ctx)).To(Succeed())
 	Expect(prometheusInstall(a, os.Getenv("FIREDRILL_PROMETHEUS_IMAGE")).Uninstall(ctx)).To(Succeed())
 }

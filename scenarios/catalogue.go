@@ -412,5 +412,5 @@ var Rollbacks = append([]drills.Scenario{
 // All is the whole catalogue: the rollback drills, the calibration drill
 // and the drills whose machinery lies.
 func All() []drills.Scenario {
-	return append(append(append(slices.Clone(Rollbacks), Calibration), ArgoCaught...), FlagCaught...)
+	return slices.Concat(Rollbacks, []drills.Scenario{Calibration}, ArgoCaught, FlagCaught, FlaggerDrills)
 }

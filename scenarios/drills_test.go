@@ -42,6 +42,9 @@ func describeDrills() {
 			for _, s := range scenarios.FlagCaught {
 				describeSlowKillSwitch(s, repeat)
 			}
+			for _, s := range scenarios.FlaggerDrills {
+				describeNotPromoted(s, repeat)
+			}
 		}
 		describeBrokenArgoConfigs()
 	})

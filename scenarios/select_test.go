@@ -16,9 +16,8 @@ import (
 
 // suiteScenarios are every drill the suite may run.
 func suiteScenarios() []drills.Scenario {
-	all := append(slices.Clone(scenarios.Rollbacks), scenarios.Calibration, steadyRolledBackAnyway, argoBrokenConfig, interruptScenario)
-	all = append(append(all, crashScenarios...), scenarios.FlagCaught...)
-	return append(all, scenarios.ArgoCaught...)
+	all := append(scenarios.All(), steadyRolledBackAnyway, argoBrokenConfig, interruptScenario)
+	return append(all, crashScenarios...)
 }
 
 // selected reports whether Ginkgo's label filter, focus and skip would run

@@ -35,7 +35,7 @@ var (
 	flagBudget        = flag.Duration("firedrill.budget", 0, "override every scenario's MTTR budget")
 	flagRate          = flag.Int("firedrill.rate", 0, "observer rate in Hz (default 50)")
 	flagKeepChaosMesh = flag.Bool("firedrill.keep-chaos-mesh", false, "leave Chaos Mesh installed after the suite")
-	flagKeepArgo      = flag.Bool("firedrill.keep-argo-rollouts", false, "leave Argo Rollouts and Prometheus installed after the suite")
+	flagKeepArgo      = flag.Bool("firedrill.keep-argo-rollouts", false, "leave Argo Rollouts, Prometheus and Flagger installed after the suite")
 	flagArgoConfig    = flag.String("firedrill.argo-config", "", "YAML file with your AnalysisTemplates (and Rollout strategy) for the argo-rollouts drills that are not expect:caught")
 	flagRepeat        = flag.Int("firedrill.repeat", 1, "run each selected drill this many times, each in a fresh namespace")
 	flagFaultDuration = flag.Duration("firedrill.fault-duration", 0, "end every fault that has no duration of its own after this long (where its kind takes one); native faults' expiry timers follow it")
@@ -64,6 +64,8 @@ var env struct {
 	// argoInstalled is set, on process 1, when this suite installed Argo
 	// Rollouts and Prometheus.
 	argoInstalled bool
+	// flaggerInstalled is set, on process 1, when this suite installed Flagger.
+	flaggerInstalled bool
 	// lease is this run's Lease, held by process 1.
 	lease *drills.RunLease
 }
@@ -95,6 +97,8 @@ type shared struct {
 	ChaosChart          string
 	// Argo says this suite installed Argo Rollouts and Prometheus.
 	Argo bool
+	// Flagger says this suite installed Flagger.
+	Flagger bool
 }
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
@@ -196,6 +200,7 @@ func attachKindCluster(ctx context.Context, st shared) {
 		}
 	}
 	env.argoInstalled = st.Argo && GinkgoParallelProcess() == 1
+	env.flaggerInstalled = st.Flagger && GinkgoParallelProcess() == 1
 }
 
 // portShare is the NodePorts parallel process p of n may use: every n-th
@@ -235,7 +240,7 @@ func useExistingCluster(ctx context.Context, st shared) {
 // drillOptions picks a free published NodePort and the observer URL for it.
 func drillOptions(ctx context.Context) drills.Options {
 	opts := drills.Options{Image: env.image, Images: env.images, RunID: env.runID, RunDir: env.runDir, Log: GinkgoWriter, URL: *flagURL, Faults: env.faults,
-		FlagServerImage: os.Getenv(flagServerImageEnv)}
+		FlagServerImage: os.Getenv(flagServerImageEnv), FlaggerImage: os.Getenv(flaggerImageEnv)}
 	if *flagContext != "" {
 		return opts
 	}
