@@ -29,13 +29,14 @@ image_env = FIREDRILL_SAMPLEAPP_IMAGE=$$(images/build.sh --print-sampleapp-image
 	FIREDRILL_FLAGGER_MODULE_DIR=$$(images/build.sh --print-flagger-module-dir) \
 	$$( [[ $$FIREDRILL_AIRGAP == 1 ]] && echo FIREDRILL_NODE_IMAGE=$$(images/build.sh --print-node-image) )
 
-.PHONY: help docker browser images cluster cluster-down drill test unit e2e drills bench lint fuzz
+.PHONY: help docker browser images cluster cluster-down drill compare test unit e2e drills bench lint fuzz
 
 help:
 	@echo "make drill         cluster up if needed, images if needed, run the drill suite, write reports"
 	@echo "make test          unit tests, the cluster end-to-end test and the drill suite (what CI runs)"
 	@echo "make images        build missing images (offline node image when air-gapped, sample app)"
 	@echo "make cluster       create or reuse the kind drill cluster;  make cluster-down  deletes it"
+	@echo "make compare       the rollback strategies compared: one bad version under each machinery, COMPARE_N (5) times"
 	@echo "make bench         benchmarks with figures;  make lint  gofmt, go vet, staticcheck"
 	@echo "make fuzz          every fuzz target of outside input, FUZZTIME each (default 60s)"
 
@@ -59,6 +60,13 @@ drill: cluster
 	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
 	@echo "reports: $(RUN_DIR)/index.html and $(RUN_DIR)/summary.md"
 
+# The strategy comparison: the drills labelled comparison (one bad version
+# under each machinery), COMPARE_N times each.
+COMPARE_N ?= 5
+compare: cluster
+	@$(TIMED) compare env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) --label-filter=comparison $(GINKGO_FLAGS) ./scenarios -- -firedrill.compare-repeat=$(COMPARE_N) $(FIREDRILL_FLAGS)
+	@echo "comparison: $(RUN_DIR)/strategies.html and $(RUN_DIR)/strategies.md"
+
 # The drill suite (./scenarios) needs a cluster: it runs under `drills`, not `unit`.
 unit: browser
 	@$(TIMED) unit $(GO) test $$($(GO) list ./... | grep -v /scenarios)
@@ -69,8 +77,10 @@ e2e: images
 
 # The fault packages' own end-to-end checks run on the drill cluster once the
 # suite has loaded the images into it.
+# In CI the comparison drills run TEST_COMPARE_N times within the suite.
+TEST_COMPARE_N ?= 3
 drills: cluster
-	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
+	@$(TIMED) drills env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- -firedrill.compare-repeat=$(TEST_COMPARE_N) $(FIREDRILL_FLAGS)
 	@$(TIMED) faults-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./faults/...
 	@$(TIMED) safety-e2e env $(image_env) FIREDRILL_E2E=1 $(GO) test -count=1 -v -run E2E -timeout 10m ./scenarios
 

@@ -171,3 +171,12 @@ func TestCalibrationTable(t *testing.T) {
 		}
 	}
 }
+
+// Only requests with no HTTP answer, from the outage's start on, count as
+// lost to the host: the app's own failures carry a status.
+func TestNoAnswer(t *testing.T) {
+	samples := []Sample{{At: at(0), Status: 0}, {At: at(time.Second), Status: 500}, {At: at(2 * time.Second), Status: 0, Err: "timeout"}, {At: at(3 * time.Second), Status: 200}}
+	if n := noAnswer(samples, at(time.Second)); n != 1 {
+		t.Errorf("noAnswer = %d, want 1 (the timeout after the start)", n)
+	}
+}

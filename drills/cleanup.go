@@ -19,6 +19,7 @@ func (d *Drill) Cleanup(ctx context.Context) error {
 	if d.t0.IsZero() {
 		return nil
 	}
+	defer d.rewriteAudit()
 	return phase(ctx, "cleanup", d.opts.Timeouts.Cleanup, func(ctx context.Context) error {
 		faultErr := d.recoverFaults(ctx)
 		return errors.Join(faultErr, DeleteNamespace(ctx, d.cluster.Client, d.Namespace))

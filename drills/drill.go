@@ -19,6 +19,7 @@ import (
 	"github.com/firedrill-dev/firedrill/faults"
 	_ "github.com/firedrill-dev/firedrill/faults/kinds"
 	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"github.com/firedrill-dev/firedrill/internal/audit"
 	"github.com/firedrill-dev/firedrill/reports"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
@@ -132,6 +133,11 @@ type Drill struct {
 	concurrent int
 	// stopped is the stop condition that fired, "" while none did.
 	stopped string
+	// audit is the drill's audit log: its clients' writes, and the
+	// changes others made in its namespace.
+	audit *audit.Log
+	// pods counts the app's pods from the canary's start on.
+	pods *podCounter
 	// usersReachCanary says the machinery gives users a share of the
 	// canary; when it does not, any user answer from the canary fails the
 	// drill.
@@ -163,7 +169,10 @@ func New(ctx context.Context, c *cluster.Cluster, s Scenario, opts Options) (*Dr
 	id := randomID()
 	d := &Drill{
 		Scenario: s, ID: id, Namespace: appcontract.DrillNamespace(s.Name, id),
-		cluster: c, opts: opts, outcome: make(chan outcomeOrErr, 1),
+		opts: opts, outcome: make(chan outcomeOrErr, 1),
+	}
+	if err := d.audited(c); err != nil {
+		return nil, err
 	}
 	d.life, d.stopLife = context.WithCancel(context.WithoutCancel(ctx))
 	// A new connection per request spreads traffic over pods by replica
@@ -343,7 +352,7 @@ func (d *Drill) phase(ctx context.Context, name string, limit time.Duration, ste
 }
 
 func phase(ctx context.Context, name string, limit time.Duration, step func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
+	ctx, cancel := context.WithTimeout(why(ctx, name), limit)
 	defer cancel()
 	if err := step(ctx); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {

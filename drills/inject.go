@@ -152,7 +152,7 @@ func (d *Drill) inject(ctx context.Context, p *plannedFault) error {
 	d.mu.Lock()
 	p.fault = f
 	d.mu.Unlock()
-	rec, err := faults.Bracket(ctx, f, p.spec.Target)
+	rec, err := faults.Bracket(why(ctx, p.spec.Kind+" on "+string(p.spec.Target)), f, p.spec.Target)
 	rec.Kind, rec.Backend = p.spec.Kind, p.backend
 	if expiring != nil {
 		rec.ExpiresBy = expiring.ExpiresBy()
@@ -207,7 +207,7 @@ func (d *Drill) recoverAfter(p *plannedFault, after time.Duration) {
 		return
 	case <-time.After(after):
 	}
-	if err := p.fault.Recover(d.life); err == nil {
+	if err := p.fault.Recover(why(d.life, "recover "+p.spec.Kind+" after its "+after.String())); err == nil {
 		d.mu.Lock()
 		p.record.Recovered = time.Now()
 		d.mu.Unlock()
@@ -282,7 +282,7 @@ func (d *Drill) recoverFaults(ctx context.Context) error {
 		if f == nil || done {
 			continue
 		}
-		if err := f.Recover(ctx); err != nil {
+		if err := f.Recover(why(ctx, "recover "+p.spec.Kind)); err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}

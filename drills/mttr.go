@@ -33,10 +33,6 @@ func (b Bound) Record() *reports.Bound {
 	return &reports.Bound{Before: reports.Duration(b.Before), After: reports.Duration(b.After), How: b.How}
 }
 
-// phaseNames name the MTTR phases in timeline order, as reported in
-// reports.MTTR.Longest.
-var phaseNames = [4]string{"detect", "decide", "actuate", "recover"}
-
 // ComputeMTTR returns MTTR = Restored - Onset with its phase split: detect =
 // Detected-Onset, decide = Decided-Detected, actuate = Actuated-Decided,
 // recover = Restored-Actuated. Longest names the longest phase (the earliest
@@ -129,7 +125,7 @@ func longest(phases [4]time.Duration) string {
 	name, best := "", time.Duration(0)
 	for i, d := range phases {
 		if d > best {
-			name, best = phaseNames[i], d
+			name, best = reports.PhaseNames[i], d
 		}
 	}
 	return name

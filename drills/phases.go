@@ -31,8 +31,11 @@ func (d *Drill) CreateNamespace(ctx context.Context) error {
 			// drill namespaces carry this and can be targeted.
 			chaosmesh.InjectAnnotation: "enabled",
 		}}}
-		_, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
-		return err
+		if _, err := d.cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		d.watchChanges()
+		return nil
 	})
 }
 
@@ -52,6 +55,7 @@ func (d *Drill) StartObserver(_ context.Context) error {
 	if err := d.observer.Start(d.life); err != nil {
 		return fmt.Errorf("start observer: %w", err)
 	}
+	d.countPods(d.life)
 	d.record(EventObserving, time.Now(), fmt.Sprintf("%d Hz to %s", d.Scenario.Rate, d.opts.URL))
 	return nil
 }
@@ -104,7 +108,7 @@ func (d *Drill) StartCanary(ctx context.Context) error {
 	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s under %s, fault %s", canary.Name, d.machinery.Name(), d.Scenario.faultKinds()))
 	d.noteNeighbours(ctx)
 	go func() {
-		out, err := d.machinery.AwaitRollback(d.life)
+		out, err := d.machinery.AwaitRollback(why(d.life, "machinery "+d.machinery.Name()+" decides and acts"))
 		d.outcome <- outcomeOrErr{out, err}
 	}()
 	return nil
@@ -121,7 +125,7 @@ func (d *Drill) startAlerting() {
 	go d.observer.Watch(d.life, d.Scenario.SLO, pollEvery, func(at time.Time) {
 		reason := fmt.Sprintf("SLO breached in the window ending %s", at.Format("15:04:05.000"))
 		d.record(EventAlert, time.Now(), reason)
-		if err := d.machinery.Trigger(d.life, reason); err != nil {
+		if err := d.machinery.Trigger(why(d.life, "alert: "+reason), reason); err != nil {
 			d.record(EventAlertFailed, time.Now(), err.Error())
 		}
 	})

@@ -46,6 +46,8 @@ func (d *Drill) Report(failure string) *reports.Report {
 		Faults:             d.faultRecords(),
 		Repeat:             d.opts.Repeat,
 		Concurrent:         d.concurrent,
+		BadVersionShare:    res.BadShare,
+		Pods:               res.Pods,
 		StoppedBy:          d.StoppedBy(),
 	}
 	if res.Calibration != nil {
@@ -199,7 +201,11 @@ func (d *Drill) WriteReport(ctx context.Context, failure string) (string, error)
 		failure = err.Error()
 	}
 	r := d.Report(failure)
+	r.Audit = d.writeAudit()
 	r.Artifacts = append(append(r.Artifacts, d.writeSamples()), evidence...)
+	if r.Audit != nil {
+		r.Artifacts = append(r.Artifacts, filepath.Join(d.reportDir(), r.Audit.Path))
+	}
 	return reports.WriteJSON(d.reportDir(), r)
 }
 

@@ -46,6 +46,10 @@ type Result struct {
 	// DeclaredHealthy says how the machinery still called the new version
 	// healthy when the budget ran out with no decision; "" otherwise.
 	DeclaredHealthy string
+	// BadShare is how many user requests the new version answered from
+	// injection to restored; Pods how many app pods ran meanwhile.
+	BadShare *reports.Share
+	Pods     *reports.PodCount
 	// Unseen, under a machinery that gives users no share of the canary,
 	// says how many user answers came from the canary anyway; Seen says
 	// why that breaks the drill ("" when users never saw it).
@@ -264,6 +268,8 @@ func (d *Drill) finishResult(samples []Sample, e estimate) {
 	}
 	res.ErrorBudget = BudgetConsumed(samples, d.injected(), end)
 	res.ServedAfter, res.ServedBy = servedVersions(samples, m.Restored)
+	res.BadShare = badShare(samples, d.Scenario.Canary.Name, d.injected(), end)
+	res.Pods = d.podsDuring(m)
 	if d.Scenario.CanaryDark {
 		res.Dark, res.Lit = d.darkDuringFault(samples)
 	}

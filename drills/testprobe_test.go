@@ -33,3 +33,30 @@ func TestCanaryUnseen(t *testing.T) {
 		t.Errorf("seen: Judge = %s, %q; want fail, %q", verdict, why, seen)
 	}
 }
+
+// The pods at the canary's start and the peak until restored; a pod seen
+// after restored does not count.
+func TestPodCounter(t *testing.T) {
+	c := &podCounter{pods: map[string]bool{}}
+	c.see("ADDED", "a")
+	c.see("ADDED", "b")
+	from := time.Now()
+	time.Sleep(time.Millisecond)
+	c.see("ADDED", "c")
+	c.see("MODIFIED", "c")
+	c.see("DELETED", "c")
+	to := time.Now()
+	time.Sleep(time.Millisecond)
+	c.see("ADDED", "d")
+	c.see("ADDED", "e")
+	if at, peak := c.between(from, to); at != 2 || peak != 3 {
+		t.Errorf("between = %d, %d; want 2 at the start, 3 at most", at, peak)
+	}
+}
+
+func TestBadShare(t *testing.T) {
+	samples := []Sample{{At: at(0), Version: "v2"}, {At: at(time.Second), Version: "v2"}, {At: at(2 * time.Second), Version: "v1"}, {At: at(5 * time.Second), Version: "v2"}}
+	if s := badShare(samples, "v2", at(time.Second), at(3*time.Second)); s.Served != 1 || s.Total != 2 || s.Fraction != 0.5 {
+		t.Errorf("badShare = %+v, want 1 of 2", s)
+	}
+}

@@ -347,7 +347,8 @@ code { font-size: 0.9em; }
 {{end}}</table>
 
 <h2>Artifacts</h2>
-{{if .Artifacts}}<ul class="artifacts">
+{{with .R.Audit}}<p class="audit">Audit log: <code>{{.Path}}</code> (beside this page; the page itself fetches nothing), {{.Writes}} write(s) by firedrill and {{.Watched}} change(s) by others in the drill namespace (<code>firedrill report audit</code> prints it as a timeline).</p>
+{{end}}{{if .Artifacts}}<ul class="artifacts">
 {{range .Artifacts}}<li><code>{{.}}</code></li>
 {{end}}</ul>
 {{else}}<p>No artifacts recorded.</p>

@@ -15,6 +15,8 @@ type indexRow struct {
 	MTTR, Consumed, DetectedBy        string
 	Started                           string
 	HTML, JSON                        string
+	// Audit links the drill's audit log, with its count of writes.
+	Audit, Writes string
 }
 
 // indexPage is what indexTemplate renders.
@@ -61,7 +63,7 @@ a { color: #0969da; }
 <p class="totals">{{.Totals}}</p>
 {{- if .Rows}}
 <table>
-<thead><tr><th>Scenario</th><th>Verdict</th><th>MTTR / budget</th><th>Budget consumed</th><th>Detected by</th><th>Started</th><th>Reports</th></tr></thead>
+<thead><tr><th>Scenario</th><th>Verdict</th><th>MTTR / budget</th><th>Budget consumed</th><th>Detected by</th><th>Started</th><th>Writes</th><th>Reports</th></tr></thead>
 <tbody>
 {{- range .Rows}}
 <tr>
@@ -71,6 +73,7 @@ a { color: #0969da; }
 <td class="num">{{.Consumed}}</td>
 <td>{{.DetectedBy}}</td>
 <td class="num">{{.Started}}</td>
+<td class="num">{{if .Audit}}<a href="{{.Audit}}">{{.Writes}}</a>{{else}}—{{end}}</td>
 <td><a href="{{.HTML}}">HTML</a> · <a href="{{.JSON}}">JSON</a></td>
 </tr>
 {{- end}}
@@ -133,6 +136,9 @@ func indexRowOf(r *Report) indexRow {
 	}
 	if !r.Started.IsZero() {
 		row.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	if r.Audit != nil {
+		row.Audit, row.Writes = r.Audit.Path, fmt.Sprint(r.Audit.Writes)
 	}
 	return row
 }

@@ -31,6 +31,9 @@ func WriteMarkdown(w io.Writer, rs []*Report) error {
 		writeMarkdownTable(bw, rs)
 		writeMarkdownReasons(bw, rs)
 		writeMarkdownDistributions(bw, rs)
+		if rows := Strategies(rs); len(rows) > 0 {
+			writeStrategiesTable(bw, rows)
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write markdown: %w", err)

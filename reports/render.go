@@ -103,6 +103,11 @@ func RenderDir(dir string) error {
 	for _, r := range rs {
 		files = append(files, renderedFile{HTMLName(r), func(w io.Writer) error { return WriteHTML(w, r) }})
 	}
+	if rows := Strategies(rs); len(rows) > 0 {
+		files = append(files,
+			renderedFile{StrategiesMarkdownFile, func(w io.Writer) error { return WriteStrategiesMarkdown(w, rows) }},
+			renderedFile{StrategiesHTMLFile, func(w io.Writer) error { return WriteStrategiesHTML(w, rows) }})
+	}
 	for _, f := range files {
 		if err := renderFile(filepath.Join(dir, f.name), f.write); err != nil {
 			return err

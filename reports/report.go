@@ -72,6 +72,10 @@ type Event struct {
 	Bound  *Bound    `json:"bound,omitempty"`
 }
 
+// PhaseNames name the MTTR phases in timeline order, as MTTR.Longest
+// names them.
+var PhaseNames = [4]string{"detect", "decide", "actuate", "recover"}
+
 // Phases splits MTTR into where the time went: from onset to detection, to
 // the machinery's decision, to its actuation, and to restored service.
 type Phases struct {
@@ -246,6 +250,37 @@ type Report struct {
 	Verdict   string   `json:"verdict"`
 	Reason    string   `json:"reason,omitempty"`
 	Artifacts []string `json:"artifacts,omitempty"`
+	// Audit summarises the drill's audit log.
+	Audit *AuditSummary `json:"audit,omitempty"`
+	// BadVersionShare is how many user requests the new version answered
+	// from injection to restored.
+	BadVersionShare *Share `json:"badVersionShare,omitempty"`
+	// Pods is the app's pods when the canary started and at most until
+	// restored: what the rollback cost in pods.
+	Pods *PodCount `json:"pods,omitempty"`
+}
+
+// Share is how many of Total requests Served counts.
+type Share struct {
+	Served   int     `json:"served"`
+	Total    int     `json:"total"`
+	Fraction float64 `json:"fraction"`
+}
+
+// PodCount is a drill's app pods (terminating ones included) when the
+// canary started, and the most at once until service was restored.
+type PodCount struct {
+	AtCanary int `json:"atCanary"`
+	Peak     int `json:"peak"`
+}
+
+// AuditSummary is where a drill's audit log is and what it held when the
+// report was written: the writes firedrill made, and the changes a watch
+// saw others make. The file itself also holds the cleanup's deletes.
+type AuditSummary struct {
+	Path    string `json:"path"`
+	Writes  int    `json:"writes"`
+	Watched int    `json:"watched"`
 }
 
 // Event returns the first timeline event called name. The first one is the

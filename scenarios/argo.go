@@ -45,7 +45,7 @@ func argo(name string, labels ...string) drills.Scenario {
 // ArgoBadVersion: the canary answers 500s; the default analysis (the
 // canary's error ratio from Prometheus) fails and the controller aborts.
 var ArgoBadVersion = func() drills.Scenario {
-	s := argo("argo-bad-version", LabelBadVersion)
+	s := argo("argo-bad-version", LabelBadVersion, LabelComparison)
 	s.Fault, s.Budget = badVersion, 45*time.Second
 	return s
 }()

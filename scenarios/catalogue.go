@@ -8,17 +8,21 @@ import (
 	"github.com/firedrill-dev/firedrill/faults"
 	"github.com/firedrill-dev/firedrill/faults/kinds"
 	"github.com/firedrill-dev/firedrill/internal/appcontract"
+	"github.com/firedrill-dev/firedrill/reports"
 	"github.com/firedrill-dev/firedrill/rollback"
 )
 
 // Label values used by the catalogue; Ginkgo label filters select on them.
 // The suite adds each scenario's machinery label (MachineryLabel) itself.
 const (
-	LabelBadVersion   = "fault:bad-version"
-	LabelCrashloop    = "fault:crashloop"
-	LabelDetectHarn   = "detection:harness"
-	LabelDetectKube   = "detection:kubernetes"
-	LabelCalibration  = "calibration"
+	LabelBadVersion  = "fault:bad-version"
+	LabelCrashloop   = "fault:crashloop"
+	LabelDetectHarn  = "detection:harness"
+	LabelDetectKube  = "detection:kubernetes"
+	LabelCalibration = "calibration"
+	// LabelComparison marks the strategy comparison: one bad version
+	// under each machinery.
+	LabelComparison   = reports.LabelComparison
 	LabelInterruption = "interrupt"
 	// LabelCrash marks the check that kills drills with SIGKILL.
 	LabelCrash     = "crash"
@@ -45,7 +49,7 @@ var stable = rollback.Version{Name: "v1", Replicas: 3}
 // harness SLO monitor fires the rollback hook.
 var CanaryBadVersion = drills.Scenario{
 	Name:      "canary-bad-version",
-	Labels:    []string{LabelBadVersion, LabelDetectHarn},
+	Labels:    []string{LabelBadVersion, LabelDetectHarn, LabelComparison},
 	Stable:    stable,
 	Canary:    rollback.Version{Name: "v2", Replicas: 1},
 	Fault:     badVersion,
@@ -295,7 +299,7 @@ var badVersion = drills.CanaryFault{Kind: "bad-version", Env: map[string]string{
 var UndoBadVersion = drills.Scenario{
 	Name:      "undo-bad-version",
 	Machinery: rollback.RolloutUndo,
-	Labels:    []string{LabelBadVersion, LabelDetectHarn},
+	Labels:    []string{LabelBadVersion, LabelDetectHarn, LabelComparison},
 	Stable:    stable,
 	Canary:    newVersion,
 	Fault:     badVersion,
@@ -355,7 +359,7 @@ const greenGoesBad = "15s"
 var BlueGreenBadVersion = drills.Scenario{
 	Name:      "bluegreen-bad-version",
 	Machinery: rollback.BlueGreen,
-	Labels:    []string{LabelBadVersion, LabelDetectHarn},
+	Labels:    []string{LabelBadVersion, LabelDetectHarn, LabelComparison},
 	Stable:    stable,
 	Canary:    newVersion,
 	Fault: drills.CanaryFault{Kind: "bad-version", Onset: drills.OnsetCanaryServesErrors,

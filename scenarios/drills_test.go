@@ -14,6 +14,7 @@ import (
 
 	"github.com/firedrill-dev/firedrill/drills"
 	"github.com/firedrill-dev/firedrill/faults"
+	"github.com/firedrill-dev/firedrill/internal/audit"
 	"github.com/firedrill-dev/firedrill/scenarios"
 )
 
@@ -24,30 +25,52 @@ var timeouts = drills.DefaultTimeouts()
 // the tree: each repeat is a drill of its own, in a fresh namespace.
 func describeDrills() {
 	Describe("rollback drills", func() {
-		for i := range max(*flagRepeat, 1) {
-			repeat := 0
-			if *flagRepeat > 1 {
-				repeat = i + 1
+		for i := range max(*flagRepeat, *flagCompare) {
+			// Past -firedrill.repeat, only the comparison drills run again.
+			only := func(s drills.Scenario) bool { return i < *flagRepeat || compared(s) }
+			describeRepeat := func(s drills.Scenario, describe func(drills.Scenario, int)) {
+				if only(s) {
+					describe(s, repeatOf(s, i))
+				}
 			}
 			// Calibration first, so that it runs while the other
 			// processes run drills: it must hold under concurrency.
-			describeCalibration(scenarios.Calibration, repeat)
+			describeRepeat(scenarios.Calibration, describeCalibration)
 			for _, s := range scenarios.Rollbacks {
-				describeRollback(withArgoConfig(s), repeat)
+				describeRepeat(withArgoConfig(s), describeRollback)
 			}
-			describeCaught(steadyRolledBackAnyway, repeat)
+			describeRepeat(steadyRolledBackAnyway, describeCaught)
 			for _, s := range scenarios.ArgoCaught {
-				describeArgoCaught(s, repeat)
+				describeRepeat(s, describeArgoCaught)
 			}
 			for _, s := range scenarios.FlagCaught {
-				describeSlowKillSwitch(s, repeat)
+				describeRepeat(s, describeSlowKillSwitch)
 			}
 			for _, s := range scenarios.FlaggerDrills {
-				describeNotPromoted(s, repeat)
+				describeRepeat(s, describeNotPromoted)
 			}
 		}
 		describeBrokenArgoConfigs()
 	})
+}
+
+// compared says a drill belongs to the strategy comparison.
+func compared(s drills.Scenario) bool { return slices.Contains(s.Labels, scenarios.LabelComparison) }
+
+// repeatsOf is how many times a drill runs.
+func repeatsOf(s drills.Scenario) int {
+	if compared(s) {
+		return max(*flagRepeat, *flagCompare)
+	}
+	return *flagRepeat
+}
+
+// repeatOf numbers the i-th run of a drill, or 0 when it runs once.
+func repeatOf(s drills.Scenario, i int) int {
+	if repeatsOf(s) > 1 {
+		return i + 1
+	}
+	return 0
 }
 
 // specName names a drill's container, with its repeat when repeated.
@@ -55,7 +78,7 @@ func specName(s drills.Scenario, repeat int) string {
 	if repeat == 0 {
 		return s.Name
 	}
-	return fmt.Sprintf("%s (repeat %d of %d)", s.Name, repeat, *flagRepeat)
+	return fmt.Sprintf("%s (repeat %d of %d)", s.Name, repeat, repeatsOf(s))
 }
 
 // capFaults gives every fault without a duration the duration d, where its
@@ -195,11 +218,15 @@ func describeRollback(s drills.Scenario, repeat int) {
 func describeDrill(s drills.Scenario, repeat int, measured func(d **drills.Drill)) {
 	Describe(specName(s, repeat), containerDecorators(s), func() {
 		var d *drills.Drill
+		var seen *audit.Log
 		var failure, skipped string
 		keepFailure(&failure)
 		BeforeAll(func(ctx SpecContext) {
 			d = startDrill(ctx, s, repeat, &failure)
 			skipped = d.SkipReason()
+			if skipped == "" {
+				seen = watchAttributed(d)
+			}
 		}, NodeTimeout(timeouts.Namespace))
 		// A fault this host cannot run skips the rest of the drill.
 		BeforeEach(func() {
@@ -228,6 +255,7 @@ func describeDrill(s drills.Scenario, repeat int, measured func(d **drills.Drill
 		}, NodeTimeout(timeouts.Onset))
 
 		measured(&d)
+		itKeepsEveryWrite(&d, &seen)
 	})
 }
 

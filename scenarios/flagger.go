@@ -19,7 +19,7 @@ var flaggerBadVersion = drills.CanaryFault{Kind: badVersion.Kind, Env: map[strin
 // from the first failed test request to the canary at zero: with 10 s
 // iterations, about four of them.
 var FlaggerBadVersionNotPromoted = func() drills.Scenario {
-	s := machineryDrill("flagger-bad-version-not-promoted", rollback.Flagger, rollback.DetectAnalysis, LabelDetectAnalysis, stable, rollback.Version{Name: "v2"}, LabelBadVersion)
+	s := machineryDrill("flagger-bad-version-not-promoted", rollback.Flagger, rollback.DetectAnalysis, LabelDetectAnalysis, stable, rollback.Version{Name: "v2"}, LabelBadVersion, LabelComparison)
 	s.Fault, s.Budget = flaggerBadVersion, 60*time.Second
 	return s
 }()

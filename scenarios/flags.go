@@ -25,7 +25,7 @@ func flag(name string, labels ...string) drills.Scenario {
 // FlagKillBadPath: the new path answers 500s for the quarter of users the
 // flag turns it on for; the kill switch turns it off everywhere.
 var FlagKillBadPath = func() drills.Scenario {
-	s := flag("flag-kill-bad-path", LabelBadVersion)
+	s := flag("flag-kill-bad-path", LabelBadVersion, LabelComparison)
 	s.Fault = badVersion
 	return s
 }()

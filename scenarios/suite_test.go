@@ -38,6 +38,7 @@ var (
 	flagKeepArgo      = flag.Bool("firedrill.keep-argo-rollouts", false, "leave Argo Rollouts, Prometheus and Flagger installed after the suite")
 	flagArgoConfig    = flag.String("firedrill.argo-config", "", "YAML file with your AnalysisTemplates (and Rollout strategy) for the argo-rollouts drills that are not expect:caught")
 	flagRepeat        = flag.Int("firedrill.repeat", 1, "run each selected drill this many times, each in a fresh namespace")
+	flagCompare       = flag.Int("firedrill.compare-repeat", 0, "run the drills labelled comparison this many times (at least -firedrill.repeat), for the strategy comparison")
 	flagFaultDuration = flag.Duration("firedrill.fault-duration", 0, "end every fault that has no duration of its own after this long (where its kind takes one); native faults' expiry timers follow it")
 )
 
@@ -74,6 +75,9 @@ func TestScenarios(t *testing.T) {
 	RegisterFailHandler(Fail)
 	if *flagRepeat < 1 || *flagRepeat > 100 {
 		t.Fatalf("-firedrill.repeat %d: want 1..100", *flagRepeat)
+	}
+	if *flagCompare < 0 || *flagCompare > 100 {
+		t.Fatalf("-firedrill.compare-repeat %d: want 0..100", *flagCompare)
 	}
 	describeDrills()
 	RunSpecs(t, "firedrill drills")

@@ -73,5 +73,6 @@ func usage(out io.Writer) {
 	fmt.Fprintln(out, "reports (no cluster needed):")
 	fmt.Fprintln(out, "  firedrill report render DIR")
 	fmt.Fprintln(out, "  firedrill report compare --baseline FILE [--tolerance 0.2] [--slack 500ms] [--update-baseline] DIR")
+	fmt.Fprintln(out, "  firedrill report audit DIR")
 	fmt.Fprintln(out, "environment: FIREDRILL_AIRGAP=1 uses only the offline node image; FIREDRILL_NODE_IMAGE forces one; FIREDRILL_CACHE moves the cache (default ~/.cache/firedrill)")
 }

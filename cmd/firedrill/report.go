@@ -7,26 +7,72 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/firedrill-dev/firedrill/internal/audit"
 	"github.com/firedrill-dev/firedrill/reports"
 )
 
-// runReport dispatches `firedrill report render|compare`. Neither needs a
-// cluster: both work from the JSON reports alone.
+// runReport dispatches `firedrill report render|compare|audit`. None needs
+// a cluster: each works from what a run wrote.
 func runReport(_ context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("report: want a subcommand, render or compare: %w", errUsage)
+		return fmt.Errorf("report: want a subcommand, render, compare or audit: %w", errUsage)
 	}
 	switch args[0] {
 	case "render":
 		return runReportRender(args[1:], out)
 	case "compare":
 		return runReportCompare(args[1:], out)
+	case "audit":
+		return runReportAudit(args[1:], out)
 	}
-	return fmt.Errorf("report: unknown subcommand %q (want render or compare): %w", args[0], errUsage)
+	return fmt.Errorf("report: unknown subcommand %q (want render, compare or audit): %w", args[0], errUsage)
+}
+
+// runReportAudit prints the audit log of one drill (DIR is its evidence
+// directory) or of every drill of a run (DIR is the run directory) as a
+// timeline.
+func runReportAudit(args []string, out io.Writer) error {
+	fset := flag.NewFlagSet("report audit", flag.ContinueOnError)
+	if err := fset.Parse(args); err != nil {
+		return fmt.Errorf("report audit: %w", errUsage)
+	}
+	if fset.NArg() != 1 {
+		return fmt.Errorf("report audit takes one DIR, got %q: %w", fset.Args(), errUsage)
+	}
+	dir := fset.Arg(0)
+	logs, _ := filepath.Glob(filepath.Join(dir, audit.FileName))
+	if len(logs) == 0 {
+		logs, _ = filepath.Glob(filepath.Join(dir, "*", audit.FileName))
+	}
+	if len(logs) == 0 {
+		return fmt.Errorf("report audit: no %s in %s or its drill directories", audit.FileName, dir)
+	}
+	for i, path := range logs {
+		entries, err := readAudit(path)
+		if err != nil {
+			return fmt.Errorf("report audit: %s: %w", path, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "%s (%d entries)\n", filepath.Base(filepath.Dir(path)), len(entries))
+		audit.Timeline(out, entries)
+	}
+	return nil
+}
+
+func readAudit(path string) ([]audit.Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return audit.Read(f)
 }
 
 // runReportRender regenerates JUnit, Markdown, HTML and the suite summary
@@ -53,6 +99,9 @@ func runReportRender(args []string, out io.Writer) error {
 	}
 	for _, r := range rs {
 		fmt.Fprintln(out, "wrote", filepath.Join(dir, reports.HTMLName(r)))
+	}
+	if len(reports.Strategies(rs)) > 0 {
+		fmt.Fprintln(out, "wrote", filepath.Join(dir, reports.StrategiesMarkdownFile), "and", filepath.Join(dir, reports.StrategiesHTMLFile))
 	}
 	return nil
 }
