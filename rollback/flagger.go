@@ -48,6 +48,10 @@ const (
 	flaggerIterations   = 3
 	flaggerGateRequests = 20
 	flaggerMaxErrors    = 0.05
+	// flaggerProgressDeadline is how long the canary may take to become
+	// ready: on a loaded host three canary pods took over 15 s, and
+	// Flagger then rolled back on the deadline, before the gate was asked.
+	flaggerProgressDeadline = 60 * time.Second
 )
 
 // The objects of the flagger machinery. Flagger names the primary
@@ -151,6 +155,7 @@ func (f *flagger) DeployStable(ctx context.Context, stable Version) error {
 	if err != nil {
 		return err
 	}
+	dep.Spec.ProgressDeadlineSeconds = ptr.To(int32(flaggerProgressDeadline.Seconds()))
 	if _, err := client.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create deployment %s: %w", App, err)
 	}
@@ -183,7 +188,7 @@ func (f *flagger) canaryObject(stable Version, canaryURL string) *unstructured.U
 		"spec": map[string]any{
 			"provider":                "kubernetes",
 			"targetRef":               map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": App},
-			"progressDeadlineSeconds": int64(f.w.env.ProgressDeadline.Seconds()),
+			"progressDeadlineSeconds": int64(flaggerProgressDeadline.Seconds()),
 			"service":                 map[string]any{"port": int64(80), "portName": appcontract.UserPortName, "targetPort": intOrString(port)},
 			"analysis": map[string]any{
 				"interval":   flaggerInterval.String(),

@@ -164,6 +164,15 @@ func (s flagServer) describe() []string {
 func (s flagServer) deployment() *appsv1.Deployment {
 	dep := s.baseDeployment()
 	if s.volume {
+		// Any change of the pod's readiness makes the kubelet sync the
+		// pod, and so rewrite the mounted flags early: a loaded host's
+		// probe timeouts gave one CI run a 14 s kill switch. A tolerant
+		// probe leaves the rewrite to the kubelet's periodic sync, which
+		// is what this drill measures.
+		dep.Spec.Template.Spec.Containers[0].ReadinessProbe = &corev1.Probe{
+			ProbeHandler:  dep.Spec.Template.Spec.Containers[0].ReadinessProbe.ProbeHandler,
+			PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6,
+		}
 		spec := &dep.Spec.Template.Spec
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "flags", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: flagsConfigMap}}}})
