@@ -33,6 +33,9 @@ func (d *Drill) audited(c *cluster.Cluster) error {
 	}
 	cfg := rest.CopyConfig(c.REST)
 	cfg.UserAgent = AuditManager(d.ID) + "/" + d.Scenario.Name
+	// JSON both ways, so that the log can read every object's name and
+	// resourceVersion (client-go may otherwise speak protobuf).
+	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cfg.Wrap(audit.Wrap(d.audit))
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
