@@ -58,14 +58,14 @@ cluster-down: docker
 
 drill: cluster
 	@$(TIMED) drill env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) $(GINKGO_FLAGS) ./scenarios -- $(FIREDRILL_FLAGS)
-	@echo "reports: $(RUN_DIR)/index.html and $(RUN_DIR)/summary.md"
+	@echo "reports: $(FIREDRILL_RUN_DIR)/index.html and $(FIREDRILL_RUN_DIR)/summary.md"
 
 # The strategy comparison: the drills labelled comparison (one bad version
 # under each machinery), COMPARE_N times each.
 COMPARE_N ?= 5
 compare: cluster
 	@$(TIMED) compare env $(image_env) $(GO) tool ginkgo --procs=$(DRILL_PROCS) --label-filter=comparison $(GINKGO_FLAGS) ./scenarios -- -firedrill.compare-repeat=$(COMPARE_N) $(FIREDRILL_FLAGS)
-	@echo "comparison: $(RUN_DIR)/strategies.html and $(RUN_DIR)/strategies.md"
+	@echo "comparison: $(FIREDRILL_RUN_DIR)/strategies.html and $(FIREDRILL_RUN_DIR)/strategies.md"
 
 # The drill suite (./scenarios) needs a cluster: it runs under `drills`, not `unit`.
 unit: browser

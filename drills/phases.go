@@ -102,7 +102,7 @@ func steady(samples []Sample, stable string, window, interval time.Duration) (bo
 // the background until cleanup.
 func (d *Drill) StartCanary(ctx context.Context) error {
 	canary := d.version(d.Scenario.canaryVersion())
-	if err := d.machinery.StartCanary(ctx, canary); err != nil {
+	if err := d.machinery.StartCanary(why(ctx, "start canary"), canary); err != nil {
 		return fmt.Errorf("start canary: %w", err)
 	}
 	d.record(EventCanaryStarted, time.Now(), fmt.Sprintf("%s under %s, fault %s", canary.Name, d.machinery.Name(), d.Scenario.faultKinds()))

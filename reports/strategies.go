@@ -24,7 +24,7 @@ const (
 // from the others; the folklore name of each strategy comes first.
 var strategyNotes = map[string]string{
 	"canary-hook":   "canary; a pipeline hook scales it to zero",
-	"rollout-undo":  "rolling update; `rollout undo` to the previous digest",
+	"rollout-undo":  "rolling update; rollout undo to the previous digest",
 	"blue-green":    "blue-green; the Service selector flips back",
 	"argo-rollouts": "canary (Argo Rollouts); its analysis aborts it",
 	"feature-flag":  "feature flag; the kill switch turns it off",
