@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/firedrill-dev/firedrill/internal/kube"
 	"github.com/firedrill-dev/firedrill/reports"
 )
 
@@ -32,26 +33,17 @@ func (d *Drill) countPods(ctx context.Context) {
 	d.pods = c
 	d.mu.Unlock()
 	selector := d.machinery.Placement().All
-	go func() {
-		rv := ""
-		for ctx.Err() == nil {
-			w, err := d.cluster.Client.CoreV1().Pods(d.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: rv})
-			if err != nil {
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Second):
-				}
-				continue
-			}
-			for ev := range w.ResultChan() {
-				if p, ok := ev.Object.(*corev1.Pod); ok {
-					rv = p.ResourceVersion
-					c.see(ev.Type, p.Name)
-				}
-			}
-			w.Stop()
+	open := func(ctx context.Context, rv string) (watch.Interface, error) {
+		return d.cluster.Client.CoreV1().Pods(d.Namespace).Watch(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: rv})
+	}
+	go kube.Follow(ctx, open, func(ev watch.Event) string {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok {
+			return ""
 		}
-	}()
+		c.see(ev.Type, p.Name)
+		return p.ResourceVersion
+	})
 }
 
 func (c *podCounter) see(t watch.EventType, name string) {

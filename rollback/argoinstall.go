@@ -85,26 +85,16 @@ func (in ArgoInstall) swapImage(d *unstructured.Unstructured) error {
 // controller to be available, and returns how long it took and whether the
 // controller was already there. Idempotent.
 func (in ArgoInstall) Run(ctx context.Context) (took time.Duration, already bool, err error) {
-	crds, rest, err := in.objects()
-	if err != nil {
-		return 0, false, err
-	}
-	return in.install().run(ctx, crds, rest)
+	return in.install().run(ctx)
 }
 
 // Uninstall deletes what Run applied: the controller first, the CRDs (and
 // so any Rollout left) last.
-func (in ArgoInstall) Uninstall(ctx context.Context) error {
-	crds, rest, err := in.objects()
-	if err != nil {
-		return err
-	}
-	return in.install().uninstall(ctx, crds, rest)
-}
+func (in ArgoInstall) Uninstall(ctx context.Context) error { return in.install().uninstall(ctx) }
 
 func (in ArgoInstall) install() controllerInstall {
 	return controllerInstall{what: "argo-rollouts", namespace: ArgoNamespace, deployment: argoController, image: in.Image,
-		client: in.Client, applier: in.Applier, log: in.Log}
+		client: in.Client, applier: in.Applier, log: in.Log, objects: in.objects}
 }
 
 // waitEstablished waits until every CRD has condition Established.

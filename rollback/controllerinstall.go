@@ -24,13 +24,19 @@ type controllerInstall struct {
 	client                       kubernetes.Interface
 	applier                      *kube.Applier
 	log                          io.Writer
+	// objects reads the install: the CRDs, and the rest in apply order.
+	objects func() (crds, rest []*unstructured.Unstructured, err error)
 }
 
-// run applies crds then rest, waits for the CRDs to be established and the
-// controller to be available, and returns how long it took and whether the
-// controller was already there. Idempotent.
-func (in controllerInstall) run(ctx context.Context, crds, rest []*unstructured.Unstructured) (took time.Duration, already bool, err error) {
+// run applies the CRDs then the rest, waits for the CRDs to be established
+// and the controller to be available, and returns how long it took and
+// whether the controller was already there. Idempotent.
+func (in controllerInstall) run(ctx context.Context) (took time.Duration, already bool, err error) {
 	start := time.Now()
+	crds, rest, err := in.objects()
+	if err != nil {
+		return 0, false, err
+	}
 	_, err = in.client.AppsV1().Deployments(in.namespace).Get(ctx, in.deployment, metav1.GetOptions{})
 	already = err == nil
 	for _, obj := range append(crds, rest...) {
@@ -52,7 +58,11 @@ func (in controllerInstall) run(ctx context.Context, crds, rest []*unstructured.
 
 // uninstall deletes what run applied: the controller first, the CRDs (and
 // so any custom resource left) last.
-func (in controllerInstall) uninstall(ctx context.Context, crds, rest []*unstructured.Unstructured) error {
+func (in controllerInstall) uninstall(ctx context.Context) error {
+	crds, rest, err := in.objects()
+	if err != nil {
+		return err
+	}
 	all := append(rest, crds...)
 	for i := len(all) - 1; i >= 0; i-- {
 		if err := in.applier.Delete(ctx, all[i]); err != nil {

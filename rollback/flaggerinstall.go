@@ -115,25 +115,15 @@ func (in FlaggerInstall) deployment() *appsv1.Deployment {
 // controller to be available, and returns how long it took and whether the
 // controller was already there. Idempotent.
 func (in FlaggerInstall) Run(ctx context.Context) (took time.Duration, already bool, err error) {
-	crds, rest, err := in.objects()
-	if err != nil {
-		return 0, false, err
-	}
-	return in.install().run(ctx, crds, rest)
+	return in.install().run(ctx)
 }
 
 // Uninstall deletes what Run applied, the CRDs (and any Canary left) last.
-func (in FlaggerInstall) Uninstall(ctx context.Context) error {
-	crds, rest, err := in.objects()
-	if err != nil {
-		return err
-	}
-	return in.install().uninstall(ctx, crds, rest)
-}
+func (in FlaggerInstall) Uninstall(ctx context.Context) error { return in.install().uninstall(ctx) }
 
 func (in FlaggerInstall) install() controllerInstall {
 	return controllerInstall{what: Flagger, namespace: FlaggerNamespace, deployment: flaggerController, image: in.Image,
-		client: in.Client, applier: in.Applier, log: in.Log}
+		client: in.Client, applier: in.Applier, log: in.Log, objects: in.objects}
 }
 
 // CheckFlagger refuses, in one line, a cluster without the Canary CRD or

@@ -6,12 +6,13 @@ import (
 	"slices"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/firedrill-dev/firedrill/internal/kube"
 )
 
 // statusMatters are the resources whose status changes are actions worth
@@ -38,35 +39,21 @@ func Attributed(ctx context.Context, dyn dynamic.Interface, ns string, gvrs []sc
 }
 
 func watchOne(ctx context.Context, res dynamic.ResourceInterface, gvr schema.GroupVersionResource, keep func(Entry) bool, log *Log) {
-	rv := ""
-	for ctx.Err() == nil {
-		w, err := res.Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
-		if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
-			return
+	open := func(ctx context.Context, rv string) (watch.Interface, error) {
+		return res.Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+	}
+	kube.Follow(ctx, open, func(ev watch.Event) string {
+		obj, ok := ev.Object.(*unstructured.Unstructured)
+		if !ok {
+			return ""
 		}
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		for ev := range w.ResultChan() {
-			obj, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok {
-				continue
-			}
-			rv = obj.GetResourceVersion()
-			if ev.Type == watch.Bookmark || ev.Type == watch.Error {
-				continue
-			}
-			e, ok := entryOf(ev.Type, gvr, obj)
-			if ok && keep(e) {
+		if ev.Type != watch.Bookmark {
+			if e, ok := entryOf(ev.Type, gvr, obj); ok && keep(e) {
 				log.Add(e)
 			}
 		}
-		w.Stop()
-	}
+		return obj.GetResourceVersion()
+	})
 }
 
 // entryOf is a watch event as an entry, attributed to the newest
