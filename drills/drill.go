@@ -136,7 +136,7 @@ type Drill struct {
 	// audit is the drill's audit log: its clients' writes, and the
 	// changes others made in its namespace.
 	audit *audit.Log
-	// pods counts the app's pods from the canary's start on.
+	// pods counts the app's pods from the steady state on.
 	pods *podCounter
 	// usersReachCanary says the machinery gives users a share of the
 	// canary; when it does not, any user answer from the canary fails the

@@ -42,7 +42,8 @@ type Install struct {
 	Registry, Tag string
 	// Kubeconfig and Context reach the cluster.
 	Kubeconfig, Context string
-	// Client is used for the readiness wait.
+	// Client is used for the readiness wait, and to check that a release
+	// it reuses is whole.
 	Client kubernetes.Interface
 	// Log receives progress lines (may be nil).
 	Log io.Writer
@@ -115,6 +116,13 @@ func (in Install) installOrReuse(ctx context.Context, cfg *action.Configuration)
 	case err == nil && rel.Info.Status.IsPending():
 		return fmt.Errorf("helm release %s is %s: run `firedrill cleanup` or uninstall it first", ReleaseName, rel.Info.Status)
 	case err == nil && sameValues(rel.Config, in.values()):
+		if missing := in.missing(ctx); missing != "" {
+			// An uninstall cut short (a killed suite's teardown) leaves the
+			// release recorded but some of its objects gone: an upgrade
+			// puts them back.
+			in.logf("repairing release %s: %s", ReleaseName, missing)
+			return in.upgrade(ctx, cfg)
+		}
 		in.logf("reusing release %s (images %s)", ReleaseName, in.Tag)
 		return nil
 	case err == nil:
@@ -125,6 +133,18 @@ func (in Install) installOrReuse(ctx context.Context, cfg *action.Configuration)
 		return in.install(ctx, cfg)
 	}
 	return fmt.Errorf("helm get %s: %w", ReleaseName, err)
+}
+
+// controllerService is the Service the admission webhooks call; without it
+// no chaos object can be created.
+const controllerService = "chaos-mesh-controller-manager"
+
+// missing names what a reusable release lacks, or returns "".
+func (in Install) missing(ctx context.Context) string {
+	if _, err := in.Client.CoreV1().Services(Namespace).Get(ctx, controllerService, metav1.GetOptions{}); err != nil {
+		return fmt.Sprintf("its Service %s is gone (%s)", controllerService, err)
+	}
+	return ""
 }
 
 // sameValues compares Helm values through JSON, since a stored release's
