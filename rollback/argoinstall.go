@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,32 +40,16 @@ type ArgoInstall struct {
 // objects reads the manifest: the CRDs first, then everything else in the
 // controller's namespace, with the image swapped in and never pulled.
 func (in ArgoInstall) objects() (crds, rest []*unstructured.Unstructured, err error) {
-	raw, err := os.ReadFile(in.Manifest)
-	if err != nil {
-		return nil, nil, fmt.Errorf("argo-rollouts install manifest: %w", err)
-	}
-	docs, err := kube.Documents(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", in.Manifest, err)
-	}
-	rest = append(rest, namespaceObject(ArgoNamespace))
-	for _, d := range docs {
-		switch d.GetKind() {
-		case "CustomResourceDefinition":
-			crds = append(crds, d)
-			continue
-		case "ClusterRole", "ClusterRoleBinding":
-		default:
-			d.SetNamespace(ArgoNamespace)
-		}
+	crds, rest, err = readManifest(in.Manifest, ArgoNamespace, func(d *unstructured.Unstructured) error {
 		if d.GetKind() == "Deployment" && d.GetName() == argoController {
-			if err := in.swapImage(d); err != nil {
-				return nil, nil, err
-			}
+			return in.swapImage(d)
 		}
-		rest = append(rest, d)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("argo-rollouts: %w", err)
 	}
-	return crds, rest, nil
+	return crds, append([]*unstructured.Unstructured{namespaceObject(ArgoNamespace)}, rest...), nil
 }
 
 func (in ArgoInstall) swapImage(d *unstructured.Unstructured) error {

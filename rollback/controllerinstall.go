@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,6 +71,37 @@ func (in controllerInstall) uninstall(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readManifest reads one upstream manifest file into the CRDs and the rest,
+// the rest placed in namespace ns (cluster roles stay cluster-wide); each
+// of the rest goes through adjust first, when it is set.
+func readManifest(path, ns string, adjust func(*unstructured.Unstructured) error) (crds, rest []*unstructured.Unstructured, err error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("install manifest: %w", err)
+	}
+	docs, err := kube.Documents(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, d := range docs {
+		switch d.GetKind() {
+		case "CustomResourceDefinition":
+			crds = append(crds, d)
+			continue
+		case "ClusterRole", "ClusterRoleBinding":
+		default:
+			d.SetNamespace(ns)
+		}
+		if adjust != nil {
+			if err := adjust(d); err != nil {
+				return nil, nil, err
+			}
+		}
+		rest = append(rest, d)
+	}
+	return crds, rest, nil
 }
 
 // namespaceObject is the controller's namespace as an object to apply.

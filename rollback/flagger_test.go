@@ -1,7 +1,6 @@
 package rollback
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,42 +12,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	dynamicfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/firedrill-dev/firedrill/internal/flaggerhook"
 )
 
 func TestCheckFlagger(t *testing.T) {
-	crd := &unstructured.Unstructured{}
-	crd.SetAPIVersion("apiextensions.k8s.io/v1")
-	crd.SetKind("CustomResourceDefinition")
-	crd.SetName("canaries.flagger.app")
 	controller := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "flagger", Namespace: "team-flagger"}, Status: appsv1.DeploymentStatus{AvailableReplicas: 1}}
-	lists := map[schema.GroupVersionResource]string{crdGVR: "CustomResourceDefinitionList"}
-	for _, tt := range []struct {
-		name       string
-		crds, deps []runtime.Object
-		want       string
-	}{
-		{"no CRD", nil, []runtime.Object{controller}, "flagger: the Canary CRD (canaries.flagger.app) is not installed"},
-		{"no controller", []runtime.Object{crd}, nil, "no controller is available"},
-		{"both", []runtime.Object{crd}, []runtime.Object{controller}, ""},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), lists, tt.crds...)
-			err := CheckFlagger(context.Background(), fake.NewClientset(tt.deps...), dyn)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("err = %v, want none", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			case err != nil && strings.Contains(err.Error(), "\n"):
-				t.Errorf("error spans lines: %q", err)
-			}
-		})
-	}
+	testControllerCheck(t, CheckFlagger, "canaries.flagger.app", controller, "flagger: the Canary CRD (canaries.flagger.app) is not installed")
 }
 
 // The install applies the module's CRDs first, its namespaced objects in

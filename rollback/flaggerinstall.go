@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -50,26 +49,11 @@ type FlaggerInstall struct {
 func (in FlaggerInstall) objects() (crds, rest []*unstructured.Unstructured, err error) {
 	rest = append(rest, namespaceObject(FlaggerNamespace))
 	for _, name := range flaggerManifests {
-		path := filepath.Join(in.ModuleDir, "kustomize", "base", "flagger", name)
-		raw, err := os.ReadFile(path)
+		c, r, err := readManifest(filepath.Join(in.ModuleDir, "kustomize", "base", "flagger", name), FlaggerNamespace, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("flagger install manifest: %w", err)
+			return nil, nil, fmt.Errorf("flagger: %w", err)
 		}
-		docs, err := kube.Documents(raw)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for _, d := range docs {
-			switch d.GetKind() {
-			case "CustomResourceDefinition":
-				crds = append(crds, d)
-				continue
-			case "ClusterRole", "ClusterRoleBinding":
-			default:
-				d.SetNamespace(FlaggerNamespace)
-			}
-			rest = append(rest, d)
-		}
+		crds, rest = append(crds, c...), append(rest, r...)
 	}
 	dep, err := runtime.DefaultUnstructuredConverter.ToUnstructured(in.deployment())
 	if err != nil {

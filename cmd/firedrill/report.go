@@ -37,14 +37,10 @@ func runReport(_ context.Context, args []string, out io.Writer) error {
 // directory) or of every drill of a run (DIR is the run directory) as a
 // timeline.
 func runReportAudit(args []string, out io.Writer) error {
-	fset := flag.NewFlagSet("report audit", flag.ContinueOnError)
-	if err := fset.Parse(args); err != nil {
-		return fmt.Errorf("report audit: %w", errUsage)
+	dir, err := oneDir("report audit", args)
+	if err != nil {
+		return err
 	}
-	if fset.NArg() != 1 {
-		return fmt.Errorf("report audit takes one DIR, got %q: %w", fset.Args(), errUsage)
-	}
-	dir := fset.Arg(0)
 	logs, _ := filepath.Glob(filepath.Join(dir, audit.FileName))
 	if len(logs) == 0 {
 		logs, _ = filepath.Glob(filepath.Join(dir, "*", audit.FileName))
@@ -66,6 +62,18 @@ func runReportAudit(args []string, out io.Writer) error {
 	return nil
 }
 
+// oneDir parses a report subcommand that takes no flags and one DIR.
+func oneDir(cmd string, args []string) (string, error) {
+	fset := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	if err := fset.Parse(args); err != nil {
+		return "", fmt.Errorf("%s: %w", cmd, errUsage)
+	}
+	if fset.NArg() != 1 {
+		return "", fmt.Errorf("%s takes one DIR, got %q: %w", cmd, fset.Args(), errUsage)
+	}
+	return fset.Arg(0), nil
+}
+
 func readAudit(path string) ([]audit.Entry, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -79,14 +87,10 @@ func readAudit(path string) ([]audit.Entry, error) {
 // for the drill reports in DIR, and lists what it wrote, index first since
 // that is where a reader starts.
 func runReportRender(args []string, out io.Writer) error {
-	fset := flag.NewFlagSet("report render", flag.ContinueOnError)
-	if err := fset.Parse(args); err != nil {
-		return fmt.Errorf("report render: %w", errUsage)
+	dir, err := oneDir("report render", args)
+	if err != nil {
+		return err
 	}
-	if fset.NArg() != 1 {
-		return fmt.Errorf("report render takes one DIR, got %q: %w", fset.Args(), errUsage)
-	}
-	dir := fset.Arg(0)
 	if err := reports.RenderDir(dir); err != nil {
 		return fmt.Errorf("report render: %w", err)
 	}
